@@ -1,0 +1,74 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { HandlerDef } from '../tasks/spec.js';
+import { NonRetryableError, type HandlerContext, type HandlerRegistry } from './handler.js';
+import { callHttp, type HttpGuard } from './http.js';
+
+export interface ActivityDeps {
+  handlers: HandlerRegistry;
+  logger: Logger;
+  http: HttpGuard;
+}
+
+export interface RunHandlerInput {
+  taskId: string;
+  nominalTime: string;
+  idempotencyKey: string;
+  handler: Exclude<HandlerDef, { type: 'workflow' }>;
+}
+
+export interface RunHandlerOutput {
+  attempt: number;
+  result: unknown;
+}
+
+/**
+ * The activities of the surecron worker, built from their dependencies so tests can inject fakes.
+ */
+export function createActivities({ handlers, logger, http }: ActivityDeps) {
+  return {
+    /** Runs one attempt of a task's handler. */
+    async runHandler({ taskId, nominalTime, idempotencyKey, handler }: RunHandlerInput): Promise<RunHandlerOutput> {
+      const activity = Context.current();
+      const { attempt, workflowExecution, heartbeatDetails } = activity.info;
+      const log = logger.child({ taskId, nominalTime, workflowId: workflowExecution?.workflowId, runId: workflowExecution?.runId, attempt });
+      const context: HandlerContext = {
+        taskId,
+        nominalTime,
+        idempotencyKey,
+        attempt,
+        heartbeatDetails,
+        heartbeat: (details) => activity.heartbeat(details),
+        signal: activity.cancellationSignal,
+        log,
+      };
+      const started = Date.now();
+      try {
+        let result: unknown;
+        if (handler.type === 'http') {
+          result = await callHttp(handler, context, http);
+        } else {
+          const fn = handlers[handler.name];
+          if (!fn) throw new NonRetryableError(`no handler named "${handler.name}" is registered`);
+          result = await fn(handler.input, context);
+        }
+        log.info({ durationMs: Date.now() - started }, 'handler succeeded');
+        return { attempt, result };
+      } catch (error) {
+        const err = error instanceof Error ? error : new Error(String(error));
+        log.warn({ durationMs: Date.now() - started, err: { type: err.name, message: err.message } }, 'handler attempt failed');
+        // Every failure carries the attempt number, so the run can report how many attempts it took.
+        const failure = err instanceof ApplicationFailure ? err : undefined;
+        throw ApplicationFailure.create({
+          message: err.message,
+          type: failure?.type ?? err.name,
+          nonRetryable: err instanceof NonRetryableError || (failure?.nonRetryable ?? false),
+          details: [{ attempt, ...(failure?.details?.[0] as object | undefined) }],
+          nextRetryDelay: failure?.nextRetryDelay,
+        });
+      }
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,77 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { TaskStore } from '../tasks/store.js';
+import { allows, authenticate, type Principal, type Scope, parseTokens } from './auth.js';
+import { HttpProblem, sendProblem } from './problem.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
+import { taskRoutes } from './routes/tasks.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: anyone (`public`), read tokens or write tokens. */
+    scope?: Scope | 'public';
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface ApiDeps {
+  store: TaskStore;
+  logger: Logger;
+  /** `SURECRON_API_TOKEN`: full rights. */
+  apiToken: string;
+  /** `SURECRON_API_TOKENS`: named read/write tokens. */
+  namedTokens?: string;
+  readiness: () => Promise<Readiness>;
+}
+
+/** Builds the HTTP API without listening, so tests can `inject()` requests. */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const tokens = parseTokens(deps.apiToken, deps.namedTokens);
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: 256 * 1024,
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(sendProblem);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(new HttpProblem(404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'surecron API', version: '1', description: 'Scheduled tasks on Temporal: define, operate and prove them.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, () => app.swagger());
+
+  app.addHook('onRequest', async (request) => {
+    const scope = request.routeOptions.config.scope ?? (request.url.startsWith('/docs') ? 'public' : 'write');
+    if (scope === 'public') return;
+    const principal = authenticate(tokens, request.headers.authorization);
+    if (!principal) throw new HttpProblem(401, 'Unauthorized', 'a valid bearer token is required');
+    if (!allows(principal, scope)) throw new HttpProblem(403, 'Forbidden', `token "${principal.name}" lacks the ${scope} scope`);
+    request.principal = principal;
+    request.log = request.log.child({ actor: principal.name });
+  });
+
+  await app.register(healthRoutes(deps.readiness));
+  await app.register(taskRoutes(deps.store));
+  return app;
+}

@@ -1,0 +1,70 @@
+import { Client, Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
+import { searchAttributeKeys } from './workflows/search-attributes.js';
+
+const { taskId, nominalTime, trigger, attempts } = searchAttributeKeys;
+/** surecron's own search attributes, registered in every namespace it uses. */
+export const searchAttributes = { taskId, nominalTime, trigger, attempts } as const;
+
+const indexedValueType: Record<string, number> = {
+  [SearchAttributeType.KEYWORD]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  [SearchAttributeType.DATETIME]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+  [SearchAttributeType.INT]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+};
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+/** Opens a connection and a client for one namespace. */
+export async function connectClient({ address, namespace }: TemporalTarget): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace });
+}
+
+/** Resolves once a Temporal frontend answers at `address`, retrying until `timeoutMs`. */
+export async function waitForFrontend(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.getSystemInfo({});
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}
+
+/** Registers surecron's search attributes in the namespace if they are missing; safe to call from every process. */
+export async function ensureSearchAttributes(client: Client): Promise<void> {
+  const { namespace } = client.options;
+  const operator = client.connection.operatorService;
+  const existing = await operator.listSearchAttributes({ namespace });
+  const missing: Record<string, number> = {};
+  for (const key of Object.values(searchAttributes)) {
+    if (!(key.name in (existing.customAttributes ?? {}))) {
+      const type = indexedValueType[key.type];
+      if (type === undefined) throw new Error(`no indexed value type for ${key.type}`);
+      missing[key.name] = type;
+    }
+  }
+  if (Object.keys(missing).length === 0) return;
+  try {
+    await operator.addSearchAttributes({ namespace, searchAttributes: missing });
+  } catch (error) {
+    // Another process registered them first.
+    if (!/already exists/i.test((error as Error).message)) throw error;
+  }
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+
+/** Thrown when an environment variable has a value surecron cannot use; names the variable. */
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly variable: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const port = z.coerce.number().int().min(1).max(65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+/**
+ * Every environment variable surecron reads, with its default. Scripts outside the repo rely on these
+ * names: keep them exactly as they are.
+ */
+export const envSchema = z.object({
+  SURECRON_API_PORT: port.default(8080),
+  SURECRON_API_HOST: z.string().min(1).default('127.0.0.1'),
+  SURECRON_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  SURECRON_DATA_DIR: z.string().min(1).default('.data'),
+  SURECRON_TASK_QUEUE: z.string().min(1).default('surecron'),
+  SURECRON_WORKFLOW_BUNDLE: optionalString,
+  SURECRON_HTTP_ALLOWLIST: optionalString,
+  SURECRON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SURECRON_LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI: optionalString,
+});
+
+/** The env var names surecron knows; deployment files may use only these. */
+export const knownEnvVars: readonly string[] = Object.keys(envSchema.shape);
+
+export type Config = z.infer<typeof envSchema>;
+
+/**
+ * Parses surecron's configuration from the environment, once, at start-up.
+ * @throws {ConfigError} naming the first variable whose value is invalid.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const variable = String(issue?.path[0] ?? 'environment');
+  const value = env[variable];
+  throw new ConfigError(
+    `invalid ${variable}${value === undefined ? '' : `=${JSON.stringify(variable.includes('TOKEN') ? '***' : value)}`}: ${issue?.message ?? 'invalid value'}`,
+    variable,
+  );
+}

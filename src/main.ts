@@ -1,0 +1,126 @@
+import { NativeConnection } from '@temporalio/worker';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { buildApp } from './api/app.js';
+import { loadOrCreateToken } from './api/token.js';
+import { connectClient, ensureSearchAttributes } from './client.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { temporalReadiness } from './readiness.js';
+import { applyTasks } from './tasks/apply.js';
+import { codeTasks } from './tasks/catalog.js';
+import { taskRules } from './tasks/rules.js';
+import { TaskStore } from './tasks/store.js';
+import { validateTask } from './tasks/validate.js';
+import { resolveTemporalCli, TemporalCliNotFoundError } from './temporal/cli.js';
+import { startDevServer, type DevServer } from './temporal/dev-server.js';
+import { installRuntimeLogger } from './temporal/runtime-logger.js';
+import { onShutdownSignal } from './util/shutdown.js';
+import { createSurecronWorker } from './worker.js';
+
+/**
+ * `npm start`: the all-in-one embedded mode. Starts a Temporal dev server persisted in the data dir (unless
+ * `TEMPORAL_ADDRESS` points at a cluster), applies the tasks declared in code, then runs the worker and the
+ * HTTP API in this process. SIGINT/SIGTERM drain the worker, then stop the server.
+ */
+async function main(): Promise<void> {
+  const started = Date.now();
+  const config = loadConfig();
+  const logger = createLogger({ level: config.SURECRON_LOG_LEVEL, format: config.SURECRON_LOG_FORMAT });
+  const dataDir = resolve(config.SURECRON_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+
+  let devServer: DevServer | undefined;
+  let address = config.TEMPORAL_ADDRESS;
+  if (!address) {
+    const executable = await resolveTemporalCli({ env: process.env });
+    logger.info({ source: executable.source, ...(executable.kind === 'path' ? { path: executable.path } : {}) }, 'Temporal CLI found');
+    devServer = await startDevServer({
+      executable,
+      dbFile: join(dataDir, 'temporal.db'),
+      port: config.TEMPORAL_PORT,
+      uiPort: config.TEMPORAL_UI_PORT,
+      namespace: config.TEMPORAL_NAMESPACE,
+      logFile: join(dataDir, 'temporal.log'),
+      pidFile: join(dataDir, 'temporal.pid'),
+    });
+    address = devServer.address;
+  }
+  const stopServer = async (): Promise<void> => devServer?.stop();
+
+  try {
+    const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });
+    await ensureSearchAttributes(client);
+    const store = new TaskStore(client, config.SURECRON_TASK_QUEUE);
+    const rules = taskRules(config.SURECRON_HTTP_ALLOWLIST);
+    const applied = await applyTasks(
+      store,
+      codeTasks.map((task) => validateTask(task, rules)),
+      { prune: true },
+    );
+    logger.info(applied, 'tasks in code applied');
+
+    installRuntimeLogger(logger.child({ component: 'temporal' }));
+    const connection = await NativeConnection.connect({ address });
+    const worker = await createSurecronWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.SURECRON_TASK_QUEUE,
+      logger,
+      httpAllowlist: config.SURECRON_HTTP_ALLOWLIST,
+      workflowBundlePath: config.SURECRON_WORKFLOW_BUNDLE,
+    });
+    const running = worker.run();
+
+    const token = loadOrCreateToken(dataDir, config.SURECRON_API_TOKEN);
+    const app = await buildApp({
+      store,
+      logger,
+      apiToken: token.token,
+      readiness: temporalReadiness(client, config.SURECRON_TASK_QUEUE),
+    });
+    await app.listen({ host: config.SURECRON_API_HOST, port: config.SURECRON_API_PORT });
+
+    const api = `http://${config.SURECRON_API_HOST}:${config.SURECRON_API_PORT}`;
+    const lines = [
+      '',
+      `surecron is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  API       ${api}   (ready: ${api}/readyz)`,
+      `  API docs  ${api}/docs`,
+      devServer?.uiUrl ? `  Web UI    ${devServer.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/schedules` : `  Temporal  ${address}`,
+      token.generated
+        ? `  API token ${token.token}   (new; kept in ${token.path})`
+        : token.path
+          ? `  API token in ${token.path}`
+          : '  API token from SURECRON_API_TOKEN',
+      '  Ctrl-C to stop',
+      '',
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+
+    let stopping: Promise<void> | undefined;
+    const shutdown = (): Promise<void> =>
+      (stopping ??= (async () => {
+        logger.info('shutting down: closing the API, draining the worker');
+        await app.close();
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch((error: unknown) => logger.error({ err: error }, 'worker stopped with an error'));
+        await connection.close();
+        await client.connection.close();
+        await stopServer();
+        logger.info('stopped');
+      })());
+    onShutdownSignal(shutdown);
+    await running.catch(() => undefined);
+    await shutdown();
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  const known = error instanceof ConfigError || error instanceof TemporalCliNotFoundError;
+  process.stderr.write(`surecron: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,119 @@
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
+import type { LoadedDataConverter } from '@temporalio/common';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
+import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { formatInstant, type RunTrigger } from '../workflows/run-task.js';
+
+export const runStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
+/** One run of a task: one `runTask` workflow execution. */
+export interface Run {
+  workflowId: string;
+  runId: string;
+  nominalTime: string;
+  startedAt: string;
+  closedAt?: string;
+  status: RunStatus;
+  attempts: number;
+  error?: string;
+  trigger: RunTrigger;
+}
+
+const statusByName: Record<string, RunStatus> = {
+  RUNNING: 'running',
+  COMPLETED: 'succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: 'succeeded',
+};
+
+const visibilityStatus: Record<RunStatus, string> = {
+  running: 'Running',
+  succeeded: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Canceled',
+  terminated: 'Terminated',
+  timed_out: 'TimedOut',
+};
+
+export interface RunQuery {
+  status?: RunStatus;
+  /** Nominal time window, half-open [from, to). */
+  from?: Date;
+  to?: Date;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The visibility query selecting a task's runs. */
+export function runsQuery(taskId: string, query: RunQuery = {}): string {
+  const clauses = [`${searchAttributeKeys.taskId.name} = ${quote(taskId)}`, `WorkflowType = 'runTask'`];
+  if (query.status) clauses.push(`ExecutionStatus = ${quote(visibilityStatus[query.status])}`);
+  if (query.from) clauses.push(`${searchAttributeKeys.nominalTime.name} >= ${quote(query.from.toISOString())}`);
+  if (query.to) clauses.push(`${searchAttributeKeys.nominalTime.name} < ${quote(query.to.toISOString())}`);
+  return clauses.join(' AND ');
+}
+
+async function failureMessage(client: Client, execution: WorkflowExecutionInfo): Promise<string | undefined> {
+  const history = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId: execution.workflowId, runId: execution.runId },
+    historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
+  });
+  const event = history.history?.events?.[0];
+  return (
+    event?.workflowExecutionFailedEventAttributes?.failure?.message ??
+    (event?.workflowExecutionTimedOutEventAttributes ? 'run timed out' : undefined) ??
+    event?.workflowExecutionTerminatedEventAttributes?.reason ??
+    undefined
+  );
+}
+
+/** Maps a workflow execution to a Run. */
+export function toRun(execution: WorkflowExecutionInfo): Run {
+  const attributes = execution.typedSearchAttributes;
+  const nominal =
+    attributes.get(searchAttributeKeys.nominalTime) ?? attributes.get(searchAttributeKeys.scheduledStartTime) ?? execution.startTime;
+  return {
+    workflowId: execution.workflowId,
+    runId: execution.runId,
+    nominalTime: formatInstant(nominal),
+    startedAt: execution.startTime.toISOString(),
+    ...(execution.closeTime ? { closedAt: execution.closeTime.toISOString() } : {}),
+    status: statusByName[execution.status.name] ?? 'running',
+    attempts: attributes.get(searchAttributeKeys.attempts) ?? (execution.status.name === 'RUNNING' ? 0 : 1),
+    trigger: (attributes.get(searchAttributeKeys.trigger) as RunTrigger | undefined) ?? 'schedule',
+  };
+}
+
+/** A page of a task's runs, newest first, from Temporal's visibility store. */
+export async function listRuns(client: Client, taskId: string, query: RunQuery = {}): Promise<{ items: Run[]; nextPageToken?: string }> {
+  const response = await client.workflowService.listWorkflowExecutions({
+    namespace: client.options.namespace,
+    query: runsQuery(taskId, query),
+    pageSize: query.pageSize ?? 50,
+    nextPageToken: query.pageToken ? Buffer.from(query.pageToken, 'base64url') : undefined,
+  });
+  const dataConverter = (client.workflow as unknown as { dataConverter: LoadedDataConverter }).dataConverter;
+  const items = await Promise.all(
+    response.executions.map(async (raw) => {
+      const execution = await executionInfoFromRaw(raw, dataConverter, raw, client.options.namespace);
+      const run = toRun(execution);
+      if (run.status === 'failed' || run.status === 'timed_out' || run.status === 'terminated') {
+        const error = await failureMessage(client, execution);
+        if (error) run.error = error;
+      }
+      return run;
+    }),
+  );
+  const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+  return { items, ...(token ? { nextPageToken: token } : {}) };
+}

@@ -1,0 +1,13 @@
+import { functionHandlerNames } from '../activities/handlers/index.js';
+import { createHttpGuard } from '../activities/http-guard.js';
+import * as workflows from '../workflows/index.js';
+import { RUN_TASK_WORKFLOW } from './schedule.js';
+import type { TaskRules } from './validate.js';
+
+/** Workflows a task may name as its handler: every exported workflow but `runTask` itself. */
+export const userWorkflowNames: ReadonlySet<string> = new Set(Object.keys(workflows).filter((name) => name !== RUN_TASK_WORKFLOW));
+
+/** The rules of this deployment: its registered handlers and the http allow-list. */
+export function taskRules(httpAllowlist?: string): TaskRules {
+  return { functionNames: functionHandlerNames, workflowNames: userWorkflowNames, http: createHttpGuard(httpAllowlist) };
+}

@@ -1,0 +1,162 @@
+import { createHash } from 'node:crypto';
+import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
+import { ruleToCalendar } from '../cron/calendar.js';
+import { parseCron, type ParsedCron } from '../cron/parse.js';
+import type { RunTaskInput } from '../workflows/run-task.js';
+import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { parseDuration } from './duration.js';
+import type { ScheduleDef, TaskSpec } from './spec.js';
+
+/** Who manages a task: tasks declared in code are reconciled by `apply`; the API never prunes them, and vice versa. */
+export type TaskSource = 'code' | 'api';
+
+/** The surecron part of a Schedule's action memo: the spec it was made from. */
+export interface TaskMemo {
+  source: TaskSource;
+  specHash: string;
+  spec: TaskSpec;
+}
+
+export const MEMO_KEY = 'surecron';
+export const RUN_TASK_WORKFLOW = 'runTask';
+
+/** Defaults for what a task leaves out. Documented in the README under "Policies". */
+export const taskDefaults = {
+  attemptTimeout: '5m',
+  maxAttempts: 3,
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maxInterval: '1m',
+  catchupWindow: '1h',
+} as const;
+
+const ms = (text: string | undefined): number | undefined => (text === undefined ? undefined : parseDuration(text));
+
+/** A stable hash of a spec: equal specs, equal hashes, whatever the key order. */
+export function specHash(spec: TaskSpec): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => [k, canonical(v)]),
+      );
+    }
+    return value;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(spec))).digest('hex').slice(0, 16);
+}
+
+function parsedCrons(schedule: ScheduleDef): ParsedCron[] {
+  const list = schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
+  return list.map((expression) => {
+    const result = parseCron(expression);
+    if (!result.ok) throw new Error(`cron "${expression}": ${result.error}`);
+    return result.value;
+  });
+}
+
+/** The time zone a schedule fires in: its `timezone`, or a `CRON_TZ=` prefix, or UTC. */
+export function scheduleTimezone(schedule: ScheduleDef): string {
+  const prefixed = new Set(parsedCrons(schedule).flatMap((cron) => (cron.timezone ? [cron.timezone] : [])));
+  if (prefixed.size > 1) throw new Error('cron expressions name different time zones; a task fires in one time zone');
+  const [prefix] = prefixed;
+  if (prefix && schedule.timezone && prefix !== schedule.timezone) {
+    throw new Error(`cron prefix time zone ${prefix} differs from timezone ${schedule.timezone}`);
+  }
+  return prefix ?? schedule.timezone ?? 'UTC';
+}
+
+/**
+ * Translates a task's schedule into a Temporal ScheduleSpec: cron expressions become structured calendars
+ * (never Temporal's own cron strings, whose dialect differs), `every` and `@every` become intervals.
+ * @throws {Error} when the schedule cannot be translated (conflicting time zones).
+ */
+export function toScheduleSpec(schedule: ScheduleDef): ScheduleSpec {
+  const calendars: NonNullable<ScheduleSpec['calendars']> = [];
+  const intervals: NonNullable<ScheduleSpec['intervals']> = [];
+  const crons = schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
+  parsedCrons(schedule).forEach((cron, i) => {
+    if (cron.kind === 'interval') intervals.push({ every: cron.everyMs });
+    else calendars.push(...cron.rules.map((rule) => ruleToCalendar(rule, crons[i])));
+  });
+  if (schedule.every) intervals.push({ every: ms(schedule.every) as number, offset: ms(schedule.offset) ?? 0 });
+  return {
+    ...(calendars.length ? { calendars } : {}),
+    ...(intervals.length ? { intervals } : {}),
+    timezone: scheduleTimezone(schedule),
+    ...(schedule.jitter ? { jitter: ms(schedule.jitter) } : {}),
+    ...(schedule.startAt ? { startAt: new Date(schedule.startAt) } : {}),
+    ...(schedule.endAt ? { endAt: new Date(schedule.endAt) } : {}),
+  };
+}
+
+/** The input every run of the task receives: its handler and resolved activity policies. */
+export function toRunInput(spec: TaskSpec): RunTaskInput {
+  const { retry, timeouts } = spec;
+  return {
+    taskId: spec.id,
+    handler: spec.handler,
+    activity: {
+      startToCloseTimeout: ms(timeouts?.attempt ?? taskDefaults.attemptTimeout),
+      ...(timeouts?.total ? { scheduleToCloseTimeout: ms(timeouts.total) } : {}),
+      ...(timeouts?.heartbeat ? { heartbeatTimeout: ms(timeouts.heartbeat) } : {}),
+      retry: {
+        maximumAttempts: retry?.maxAttempts ?? taskDefaults.maxAttempts,
+        initialInterval: ms(retry?.initialInterval ?? taskDefaults.initialInterval),
+        backoffCoefficient: retry?.backoffCoefficient ?? taskDefaults.backoffCoefficient,
+        maximumInterval: ms(retry?.maxInterval ?? taskDefaults.maxInterval),
+        ...(retry?.nonRetryable ? { nonRetryableErrorTypes: retry.nonRetryable } : {}),
+      },
+    },
+  };
+}
+
+const overlapPolicy: Record<TaskSpec['overlap'], ScheduleOverlapPolicy> = {
+  skip: 'SKIP',
+  buffer_one: 'BUFFER_ONE',
+  buffer_all: 'BUFFER_ALL',
+  cancel_other: 'CANCEL_OTHER',
+  terminate_other: 'TERMINATE_OTHER',
+  allow_all: 'ALLOW_ALL',
+};
+
+/** The note a Schedule shows in the Web UI. */
+export function scheduleNote(spec: TaskSpec, source: TaskSource): string {
+  return spec.note ?? `${spec.description ?? spec.id} (surecron, from ${source})`;
+}
+
+/** The full Schedule for a task; the schedule id is the task id. */
+export function toScheduleOptions(spec: TaskSpec, { taskQueue, source }: { taskQueue: string; source: TaskSource }): ScheduleOptions {
+  const memo: TaskMemo = { source, specHash: specHash(spec), spec };
+  return {
+    scheduleId: spec.id,
+    spec: toScheduleSpec(spec.schedule),
+    action: {
+      type: 'startWorkflow',
+      workflowType: RUN_TASK_WORKFLOW,
+      workflowId: spec.id,
+      taskQueue,
+      args: [toRunInput(spec)],
+      memo: { [MEMO_KEY]: memo },
+      typedSearchAttributes: [
+        { key: searchAttributeKeys.taskId, value: spec.id },
+        { key: searchAttributeKeys.trigger, value: 'schedule' },
+      ],
+      staticSummary: spec.description ?? `surecron task ${spec.id}`,
+    },
+    policies: {
+      overlap: overlapPolicy[spec.overlap],
+      catchupWindow: ms(spec.catchupWindow ?? taskDefaults.catchupWindow),
+      pauseOnFailure: spec.pauseOnFailure,
+    },
+    state: {
+      paused: spec.paused,
+      note: scheduleNote(spec, source),
+      ...(spec.maxRuns ? { remainingActions: spec.maxRuns } : {}),
+    },
+    memo: { [MEMO_KEY]: { source, taskId: spec.id } },
+  };
+}

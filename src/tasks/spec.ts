@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import { parseCron } from '../cron/parse.js';
+import { duration, parseDuration } from './duration.js';
+
+/** Task ids double as Schedule ids and workflow id prefixes. */
+export const taskIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 characters: lowercase letters, digits, "-", "_", "." (starting with a letter or digit)');
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const timezone = z.string().superRefine((zone, ctx) => {
+  if (!isTimeZone(zone)) ctx.addIssue({ code: 'custom', message: `unknown time zone "${zone}"` });
+});
+const isoInstant = z.iso.datetime({ offset: true });
+
+const cronExpression = z.string().superRefine((expression, ctx) => {
+  const result = parseCron(expression);
+  if (!result.ok) ctx.addIssue({ code: 'custom', message: result.error });
+});
+
+export const scheduleSchema = z
+  .strictObject({
+    cron: z.union([cronExpression, z.array(cronExpression).min(1).max(32)]).optional(),
+    every: duration({ min: 1000 }).optional(),
+    offset: duration({ positive: false }).optional(),
+    timezone: timezone.optional(),
+    jitter: duration({ positive: false }).optional(),
+    startAt: isoInstant.optional(),
+    endAt: isoInstant.optional(),
+  })
+  .superRefine((schedule, ctx) => {
+    if (schedule.cron === undefined && schedule.every === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'needs "cron" or "every"', path: [] });
+    }
+    if (schedule.offset !== undefined && schedule.every === undefined) {
+      ctx.addIssue({ code: 'custom', message: '"offset" only applies to "every"', path: ['offset'] });
+    }
+    if (schedule.startAt && schedule.endAt && Date.parse(schedule.startAt) >= Date.parse(schedule.endAt)) {
+      ctx.addIssue({ code: 'custom', message: 'must be after startAt', path: ['endAt'] });
+    }
+  });
+
+const httpMethod = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']);
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid header name');
+
+export const functionHandlerSchema = z.strictObject({
+  type: z.literal('function'),
+  name: z.string().min(1),
+  input: z.unknown().optional(),
+});
+
+export const httpHandlerSchema = z.strictObject({
+  type: z.literal('http'),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  method: httpMethod.default('POST'),
+  headers: z.record(headerName, z.string().max(8192)).optional(),
+  /** Header names whose values are secrets: write-only, redacted in logs and API responses. */
+  secretHeaders: z.array(headerName).optional(),
+  body: z.unknown().optional(),
+  timeout: duration().optional(),
+  expectStatus: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]).optional(),
+});
+
+export const workflowHandlerSchema = z.strictObject({
+  type: z.literal('workflow'),
+  name: z.string().min(1),
+  input: z.unknown().optional(),
+});
+
+export const handlerSchema = z.discriminatedUnion('type', [functionHandlerSchema, httpHandlerSchema, workflowHandlerSchema]);
+
+export const retrySchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(1000).optional(),
+  initialInterval: duration().optional(),
+  backoffCoefficient: z.number().min(1).max(100).optional(),
+  maxInterval: duration().optional(),
+  nonRetryable: z.array(z.string().min(1)).optional(),
+});
+
+export const timeoutsSchema = z.strictObject({
+  attempt: duration().optional(),
+  total: duration().optional(),
+  heartbeat: duration().optional(),
+});
+
+export const overlapPolicies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
+
+const severity = z.enum(['P0', 'P1', 'P2']);
+
+export const alertsSchema = z.strictObject({
+  severity: severity.default('P1'),
+  onFailure: z.boolean().default(true),
+  onRecovery: z.boolean().default(true),
+  onMiss: z.boolean().default(true),
+  consecutiveFailures: z.number().int().min(1).max(1000).optional(),
+  channels: z.array(z.string().min(1)).optional(),
+});
+
+export const notifySchema = z.strictObject({
+  onSuccess: z.url({ protocol: /^https?$/ }).optional(),
+  onFailure: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+/**
+ * A task: a schedule, a handler and the policies that govern its runs. Unknown fields are refused so that a
+ * typo never silently drops a policy.
+ */
+export const taskSpecSchema = z
+  .strictObject({
+    id: taskIdSchema,
+    description: z.string().max(1000).optional(),
+    tags: z.record(z.string().min(1).max(63), z.string().max(256)).optional(),
+    schedule: scheduleSchema,
+    handler: handlerSchema,
+    retry: retrySchema.optional(),
+    timeouts: timeoutsSchema.optional(),
+    overlap: z.enum(overlapPolicies).default('skip'),
+    catchupWindow: duration({ min: 10_000 }).optional(),
+    pauseOnFailure: z.boolean().default(false),
+    maxRuns: z.number().int().min(1).optional(),
+    paused: z.boolean().default(false),
+    note: z.string().max(1000).optional(),
+    alerts: alertsSchema.optional(),
+    maxLateness: duration().optional(),
+    notify: notifySchema.optional(),
+  })
+  .superRefine((spec, ctx) => {
+    const { retry, timeouts } = spec;
+    if (retry?.initialInterval && retry.maxInterval) {
+      if (durationMs(retry.maxInterval) < durationMs(retry.initialInterval)) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least initialInterval', path: ['retry', 'maxInterval'] });
+      }
+    }
+    if (timeouts?.attempt && timeouts.total && durationMs(timeouts.total) < durationMs(timeouts.attempt)) {
+      ctx.addIssue({ code: 'custom', message: 'must be at least timeouts.attempt', path: ['timeouts', 'total'] });
+    }
+  });
+
+function durationMs(text: string): number {
+  return parseDuration(text) ?? 0;
+}
+
+/** A task as written by its author (defaults not yet applied). */
+export type TaskSpecInput = z.input<typeof taskSpecSchema>;
+/** A validated task with defaults applied. */
+export type TaskSpec = z.output<typeof taskSpecSchema>;
+export type ScheduleDef = TaskSpec['schedule'];
+export type HandlerDef = TaskSpec['handler'];
+export type RetryDef = z.output<typeof retrySchema>;
+export type TimeoutsDef = z.output<typeof timeoutsSchema>;

@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { HttpGuard } from '../activities/http-guard.js';
+import { scheduleTimezone } from './schedule.js';
+import { taskSpecSchema, type TaskSpec } from './spec.js';
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `schedule.cron`. */
+  path: string;
+  message: string;
+}
+
+/** Thrown when a task spec is invalid; carries one issue per offending field. */
+export class TaskValidationError extends Error {
+  constructor(readonly issues: readonly ValidationIssue[]) {
+    super(`invalid task: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+    this.name = 'TaskValidationError';
+  }
+}
+
+/** What a spec is checked against beyond its shape: the handlers this deployment has, the http target guard. */
+export interface TaskRules {
+  functionNames: ReadonlySet<string>;
+  workflowNames: ReadonlySet<string>;
+  http: HttpGuard;
+}
+
+export function zodIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
+}
+
+/**
+ * Validates a task spec: its shape (unknown fields refused), cron expressions, time zones, handler names and
+ * http targets.
+ * @throws {TaskValidationError} listing every problem found.
+ */
+export function validateTask(input: unknown, rules: TaskRules): TaskSpec {
+  const parsed = taskSpecSchema.safeParse(input);
+  if (!parsed.success) throw new TaskValidationError(zodIssues(parsed.error));
+  const spec = parsed.data;
+  const issues: ValidationIssue[] = [];
+  const { handler } = spec;
+  if (handler.type === 'function' && !rules.functionNames.has(handler.name)) {
+    issues.push({ path: 'handler.name', message: `no function handler named "${handler.name}"; known: ${[...rules.functionNames].join(', ')}` });
+  }
+  if (handler.type === 'workflow' && !rules.workflowNames.has(handler.name)) {
+    issues.push({ path: 'handler.name', message: `no workflow named "${handler.name}"; known: ${[...rules.workflowNames].join(', ')}` });
+  }
+  if (handler.type === 'http') {
+    const refused = rules.http.refuse(handler.url);
+    if (refused) issues.push({ path: 'handler.url', message: refused });
+    for (const name of handler.secretHeaders ?? []) {
+      if (!Object.keys(handler.headers ?? {}).some((h) => h.toLowerCase() === name.toLowerCase())) {
+        issues.push({ path: 'handler.secretHeaders', message: `"${name}" is not among the headers` });
+      }
+    }
+  }
+  for (const url of [spec.notify?.onSuccess, spec.notify?.onFailure]) {
+    const refused = url ? rules.http.refuse(url) : undefined;
+    if (refused) issues.push({ path: 'notify', message: refused });
+  }
+  try {
+    scheduleTimezone(spec.schedule);
+  } catch (error) {
+    issues.push({ path: 'schedule.timezone', message: (error as Error).message });
+  }
+  if (issues.length) throw new TaskValidationError(issues);
+  return spec;
+}

@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TemporalCliNotFoundError, type TemporalExecutable } from './cli.js';
+import { waitForFrontend } from '../client.js';
+
+/**
+ * Dynamic config the embedded server needs for precise schedules. The scheduler starts workflows at a
+ * per-namespace rate (default 1/s in server 1.29 for the dev server's single namespace is too low for many
+ * tasks firing on the same second), so fires would queue up and run late.
+ */
+export const devServerDynamicConfig: Readonly<Record<string, string | number | boolean>> = {
+  'worker.schedulerNamespaceStartWorkflowRPS': 1000,
+  'frontend.namespaceRPS.visibility': 1000,
+};
+
+export interface DevServerOptions {
+  executable: TemporalExecutable;
+  /** SQLite file; omitted → in-memory (tests). */
+  dbFile?: string;
+  ip?: string;
+  port: number;
+  uiPort?: number;
+  namespace: string;
+  /** Where the server's own log goes (appended). */
+  logFile?: string;
+  /** A pid file used to stop a server orphaned by a previous hard kill. */
+  pidFile?: string;
+}
+
+/** A running embedded Temporal dev server. */
+export interface DevServer {
+  readonly address: string;
+  readonly uiUrl?: string;
+  stop(): Promise<void>;
+}
+
+function serverArgs(options: DevServerOptions): string[] {
+  const args = ['--namespace', options.namespace, '--ip', options.ip ?? '127.0.0.1', '--log-level', 'warn'];
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  for (const [key, value] of Object.entries(devServerDynamicConfig)) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
+  return args;
+}
+
+function killStale(pidFile: string | undefined): void {
+  if (!pidFile) return;
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('start-dev')) process.kill(pid, 'SIGKILL');
+  } catch {
+    // not running any more
+  }
+  rmSync(pidFile, { force: true });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
+}
+
+async function startFromPath(path: string, options: DevServerOptions): Promise<DevServer> {
+  killStale(options.pidFile);
+  const address = `${options.ip ?? '127.0.0.1'}:${options.port}`;
+  const args = ['server', 'start-dev', '--port', String(options.port), ...serverArgs(options)];
+  const logFd = options.logFile ? (mkdirSync(join(options.logFile, '..'), { recursive: true }), options.logFile) : undefined;
+  const child = spawn(path, args, {
+    // Its own process group, so a terminal's Ctrl-C reaches surecron first and the worker drains before the
+    // server stops.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+    if (logFd) writeFileSync(logFd, chunk, { flag: 'a' });
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
+
+  const stop = async (): Promise<void> => {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited(child);
+      clearTimeout(timer);
+    }
+    if (options.pidFile) rmSync(options.pidFile, { force: true });
+  };
+
+  const died = exited(child).then(() => {
+    throw new Error(`Temporal dev server exited early (code ${child.exitCode}): ${output.trim().split('\n').slice(-5).join(' | ')}`);
+  });
+  try {
+    await Promise.race([waitForFrontend(address, 60_000), died]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  died.catch(() => undefined);
+  return { address, uiUrl: options.uiPort ? `http://${options.ip ?? '127.0.0.1'}:${options.uiPort}` : undefined, stop };
+}
+
+async function startFromSdkDownload(options: DevServerOptions, attempts: readonly string[]): Promise<DevServer> {
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download' },
+        ip: options.ip ?? '127.0.0.1',
+        port: options.port,
+        uiPort: options.uiPort,
+        ui: options.uiPort !== undefined,
+        dbFilename: options.dbFile,
+        namespace: options.namespace,
+        extraArgs: serverArgs(options).slice(4),
+      },
+    });
+    const address = `${options.ip ?? '127.0.0.1'}:${options.port}`;
+    return {
+      address,
+      uiUrl: options.uiPort ? `http://${options.ip ?? '127.0.0.1'}:${options.uiPort}` : undefined,
+      stop: () => env.teardown(),
+    };
+  } catch (error) {
+    throw new TemporalCliNotFoundError([...attempts, `the SDK download failed (${(error as Error).message.split('\n')[0]})`]);
+  }
+}
+
+/**
+ * Starts a Temporal dev server and resolves once its frontend answers.
+ * @throws {TemporalCliNotFoundError} when the SDK download was the last resort and failed.
+ */
+export function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const { executable } = options;
+  return executable.kind === 'path'
+    ? startFromPath(executable.path, options)
+    : startFromSdkDownload(options, executable.attempts);
+}

@@ -1,0 +1,111 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  executeChild,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities/index.js';
+import type { HandlerDef } from '../tasks/spec.js';
+import { searchAttributeKeys } from './search-attributes.js';
+
+export type RunTrigger = 'schedule' | 'manual' | 'backfill';
+
+/** What a Schedule (or a manual start) hands to `runTask`: the handler and its activity policies, resolved. */
+export interface RunTaskInput {
+  taskId: string;
+  handler: HandlerDef;
+  /** Timeouts and retry policy of the handler's activity (milliseconds, Temporal's shape). */
+  activity: Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout' | 'retry'>;
+  /** Only for runs started outside a Schedule; scheduled runs read the server's scheduled time. */
+  nominalTime?: string;
+  trigger?: RunTrigger;
+}
+
+export interface RunTaskResult {
+  taskId: string;
+  nominalTime: string;
+  idempotencyKey: string;
+  /** The attempt that succeeded (1 = first try). */
+  attempt: number;
+  result: unknown;
+}
+
+/** Error type of a run whose handler failed for good; a Schedule's `pauseOnFailure` reacts to it. */
+export const TASK_RUN_FAILED = 'TaskRunFailed';
+
+/** ISO 8601 UTC without milliseconds when they are zero, the form Temporal appends to scheduled workflow ids. */
+export function formatInstant(date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+function nominalTimeOf(input: RunTaskInput): Date {
+  if (input.nominalTime) return new Date(input.nominalTime);
+  const info = workflowInfo();
+  return info.typedSearchAttributes.get(searchAttributeKeys.scheduledStartTime) ?? info.startTime;
+}
+
+/** How many attempts a failed handler took: reported by the activity, or inferred from the retry state. */
+function failedAttempts(error: ActivityFailure | ChildWorkflowFailure, input: RunTaskInput): number {
+  const { cause } = error;
+  if (cause instanceof ApplicationFailure) {
+    const detail = cause.details?.[0] as { attempt?: unknown } | undefined;
+    if (typeof detail?.attempt === 'number') return detail.attempt;
+  }
+  return error.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? (input.activity.retry?.maximumAttempts ?? 1) : 1;
+}
+
+/**
+ * One fire of a task: runs its handler exactly once to success (retrying per policy), with an idempotency key
+ * derived from the task id and the nominal time, so a handler can make its side effects idempotent.
+ * @throws {ApplicationFailure} of type `TaskRunFailed` once the handler has failed for good.
+ */
+export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
+  const { taskId, handler } = input;
+  const nominal = nominalTimeOf(input);
+  const nominalTime = formatInstant(nominal);
+  const idempotencyKey = `${taskId}@${nominalTime}`;
+  upsertSearchAttributes([
+    { key: searchAttributeKeys.taskId, value: taskId },
+    { key: searchAttributeKeys.nominalTime, value: nominal },
+    { key: searchAttributeKeys.trigger, value: input.trigger ?? 'schedule' },
+  ]);
+  log.info('task run started', { taskId, nominalTime, trigger: input.trigger ?? 'schedule' });
+  const context = { taskId, nominalTime, idempotencyKey };
+  try {
+    if (handler.type === 'workflow') {
+      const result: unknown = await executeChild(handler.name, {
+        args: [{ ...context, input: handler.input }],
+        workflowId: `${workflowInfo().workflowId}.child`,
+        retry: input.activity.retry,
+        workflowExecutionTimeout: input.activity.scheduleToCloseTimeout,
+      });
+      log.info('task run succeeded', { taskId, nominalTime });
+      return { ...context, attempt: 1, result };
+    }
+    const { runHandler } = proxyActivities<ReturnType<typeof createActivities>>(input.activity);
+    const { attempt, result } = await runHandler({ ...context, handler });
+    upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempt }]);
+    log.info('task run succeeded', { taskId, nominalTime, attempt });
+    return { ...context, attempt, result };
+  } catch (error) {
+    if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) {
+      const cause = error.cause;
+      const message = cause?.message || error.message;
+      upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: failedAttempts(error, input) }]);
+      log.warn('task run failed', { taskId, nominalTime, error: message });
+      throw ApplicationFailure.create({
+        type: TASK_RUN_FAILED,
+        message: `task ${taskId} failed at ${nominalTime}: ${message}`,
+        nonRetryable: true,
+        details: [{ taskId, nominalTime, cause: cause instanceof ApplicationFailure ? cause.type : cause?.name }],
+        cause,
+      });
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,15 @@
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+
+/**
+ * Search attributes surecron sets on every run so the Web UI and the run ledger can filter by them. Plain
+ * literals (no runtime import) so workflow code can use them.
+ */
+export const searchAttributeKeys = {
+  taskId: { name: 'SurecronTaskId', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
+  nominalTime: { name: 'SurecronNominalTime', type: 'DATETIME' } as SearchAttributeKey<'DATETIME'>,
+  trigger: { name: 'SurecronTrigger', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
+  /** Attempts the handler took, set when the run ends. */
+  attempts: { name: 'SurecronAttempts', type: 'INT' } as SearchAttributeKey<'INT'>,
+  /** Set by the Temporal server on workflows a Schedule starts: the nominal (scheduled) time. */
+  scheduledStartTime: { name: 'TemporalScheduledStartTime', type: 'DATETIME' } as SearchAttributeKey<'DATETIME'>,
+} as const;
