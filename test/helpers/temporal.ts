@@ -1,0 +1,84 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import type { HandlerRegistry } from '../../src/activities/handler.js';
+import { createHandlers } from '../../src/activities/handlers/index.js';
+import type { OrderSystems } from '../../src/activities/orders.js';
+import { TaskStore } from '../../src/tasks/store.js';
+import { createSurecronWorker } from '../../src/worker.js';
+
+/** The dev server `npm test` started. */
+export function testAddress(): string {
+  const address = process.env.TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEMPORAL_ADDRESS is not set: run tests with `npm test`');
+  return address;
+}
+
+/** A unique id for one test: tasks, task queues and schedules never collide between tests or runs. */
+export function uniqueId(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export const quietLogger: Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    shutdownSignals: [],
+  });
+}
+
+export async function testClient(address = testAddress()): Promise<Client> {
+  const connection = await Connection.connect({ address });
+  return new Client({ connection, namespace: 'default' });
+}
+
+export interface TestWorkerOptions {
+  taskQueue: string;
+  handlers?: HandlerRegistry;
+  orderSystems?: OrderSystems;
+  httpAllowlist?: string;
+  address?: string;
+}
+
+/** A surecron worker on its own task queue, using the bundle `npm test` built once. */
+export async function testWorker(options: TestWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  quietRuntime();
+  const connection = await NativeConnection.connect({ address: options.address ?? testAddress() });
+  const worker = await createSurecronWorker({
+    connection,
+    namespace: 'default',
+    taskQueue: options.taskQueue,
+    logger: quietLogger,
+    handlers: { ...createHandlers(), ...options.handlers },
+    orderSystems: options.orderSystems,
+    httpAllowlist: options.httpAllowlist ?? '127.0.0.1,localhost',
+    workflowBundlePath: process.env.SURECRON_TEST_BUNDLE,
+    workerOptions: { shutdownGraceTime: '1s' },
+  });
+  return { worker, connection };
+}
+
+export function testStore(client: Client, taskQueue: string): TaskStore {
+  return new TaskStore(client, taskQueue);
+}
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
