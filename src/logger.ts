@@ -31,7 +31,10 @@ export function createLogger({ level = 'info', format = 'auto' }: LoggerSettings
     redact: { paths: redactPaths, censor: '[redacted]' },
   };
   if (pretty) {
-    options.transport = { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } };
+    options.transport = {
+      target: 'pino-pretty',
+      options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' },
+    };
   }
   return pino(options);
 }

@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   let address = config.TEMPORAL_ADDRESS;
   if (!address) {
     const executable = await resolveTemporalCli({ env: process.env });
-    logger.info({ source: executable.source, ...(executable.kind === 'path' ? { path: executable.path } : {}) }, 'Temporal CLI found');
+    logger.info(
+      { source: executable.source, ...(executable.kind === 'path' ? { path: executable.path } : {}) },
+      'Temporal CLI found',
+    );
     devServer = await startDevServer({
       executable,
       dbFile: join(dataDir, 'temporal.db'),
@@ -87,7 +90,9 @@ async function main(): Promise<void> {
       `surecron is running (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
       `  API       ${api}   (ready: ${api}/readyz)`,
       `  API docs  ${api}/docs`,
-      devServer?.uiUrl ? `  Web UI    ${devServer.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/schedules` : `  Temporal  ${address}`,
+      devServer?.uiUrl
+        ? `  Web UI    ${devServer.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/schedules`
+        : `  Temporal  ${address}`,
       token.generated
         ? `  API token ${token.token}   (new; kept in ${token.path})`
         : token.path

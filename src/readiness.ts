@@ -24,7 +24,8 @@ export function temporalReadiness(client: Client, taskQueue: string): () => Prom
       taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
       taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
     });
-    checks.worker = pollers.length > 0 ? `ok (${pollers.length} poller${pollers.length > 1 ? 's' : ''})` : 'no worker polling';
+    checks.worker =
+      pollers.length > 0 ? `ok (${pollers.length} poller${pollers.length > 1 ? 's' : ''})` : 'no worker polling';
     return { ready: pollers.length > 0, checks };
   };
 }

@@ -6,6 +6,7 @@
  * Arguments narrow the run to files whose path contains one of them: `npm test -- cron api`.
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -50,7 +51,10 @@ async function main(): Promise<number> {
     const client = await connectClient({ address: server.address, namespace: 'default' });
     await ensureSearchAttributes(client);
     await client.connection.close();
-    const bundle = await bundleWorkflowCode({ workflowsPath, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    const bundle = await bundleWorkflowCode({
+      workflowsPath,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
     const bundlePath = join(workDir, 'workflow-bundle.js');
     writeFileSync(bundlePath, bundle.code);
     Object.assign(process.env, {
@@ -60,7 +64,9 @@ async function main(): Promise<number> {
       SURECRON_TEST_WORKDIR: workDir,
       ...(executable.kind === 'path' ? { SURECRON_TEST_TEMPORAL_CLI: executable.path } : {}),
     });
-    process.stdout.write(`test server ${server.address} ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${files.length} files\n`);
+    process.stdout.write(
+      `test server ${server.address} ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${files.length} files\n`,
+    );
 
     const stream = run({ files, concurrency: 2, timeout: 300_000 });
     stream.on('test:pass', (event) => {
@@ -72,9 +78,9 @@ async function main(): Promise<number> {
     stream.on('test:fail', (event) => {
       if (event.details.type !== 'suite') failed += 1;
     });
-    await new Promise<void>((resolve) => {
-      stream.compose(new SpecReporter()).on('end', resolve).pipe(process.stdout, { end: false });
-    });
+    const reporter = stream.pipe(new SpecReporter());
+    reporter.pipe(process.stdout, { end: false });
+    await once(reporter, 'end');
   } finally {
     await server.stop();
     rmSync(workDir, { recursive: true, force: true });

@@ -51,7 +51,8 @@ export function createHttpGuard(allowlist = ''): HttpGuard {
       } catch {
         return `"${url}" is not a URL`;
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `scheme "${parsed.protocol}" is not http(s)`;
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        return `scheme "${parsed.protocol}" is not http(s)`;
       const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
       if (hosts.has(host)) return undefined;
       if (ipaddr.isValid(host)) {

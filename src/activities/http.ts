@@ -67,10 +67,17 @@ export async function callHttp(handler: HttpHandlerDef, context: HandlerContext,
     try {
       response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
     } catch (error) {
-      throw new Error(`request to ${new URL(url).origin} failed: ${(error as Error).cause ?? (error as Error).message}`);
+      const cause = (error as Error).cause;
+      const reason = cause instanceof Error ? cause.message : (error as Error).message;
+      throw new Error(`request to ${new URL(url).origin} failed: ${reason}`, { cause: error });
     }
     const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location && !isExpected(response.status, handler.expectStatus)) {
+    if (
+      response.status >= 300 &&
+      response.status < 400 &&
+      location &&
+      !isExpected(response.status, handler.expectStatus)
+    ) {
       if (hop >= MAX_REDIRECTS) throw new NonRetryableError(`more than ${MAX_REDIRECTS} redirects`);
       url = new URL(location, url).toString();
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
@@ -91,6 +98,11 @@ export async function callHttp(handler: HttpHandlerDef, context: HandlerContext,
         nextRetryDelay: retryAfterMs(response.headers.get('retry-after')),
       });
     }
-    throw ApplicationFailure.create({ message, type: 'HttpStatus', nonRetryable: true, details: [{ status: response.status }] });
+    throw ApplicationFailure.create({
+      message,
+      type: 'HttpStatus',
+      nonRetryable: true,
+      details: [{ status: response.status }],
+    });
   }
 }

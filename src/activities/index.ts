@@ -30,8 +30,15 @@ export function createActivities({ handlers, logger, http }: ActivityDeps) {
     /** Runs one attempt of a task's handler. */
     async runHandler({ taskId, nominalTime, idempotencyKey, handler }: RunHandlerInput): Promise<RunHandlerOutput> {
       const activity = Context.current();
-      const { attempt, workflowExecution, heartbeatDetails } = activity.info;
-      const log = logger.child({ taskId, nominalTime, workflowId: workflowExecution?.workflowId, runId: workflowExecution?.runId, attempt });
+      const { attempt, workflowExecution } = activity.info;
+      const heartbeatDetails: unknown = activity.info.heartbeatDetails;
+      const log = logger.child({
+        taskId,
+        nominalTime,
+        workflowId: workflowExecution?.workflowId,
+        runId: workflowExecution?.runId,
+        attempt,
+      });
       const context: HandlerContext = {
         taskId,
         nominalTime,
@@ -56,15 +63,18 @@ export function createActivities({ handlers, logger, http }: ActivityDeps) {
         return { attempt, result };
       } catch (error) {
         const err = error instanceof Error ? error : new Error(String(error));
-        log.warn({ durationMs: Date.now() - started, err: { type: err.name, message: err.message } }, 'handler attempt failed');
+        log.warn(
+          { durationMs: Date.now() - started, err: { type: err.name, message: err.message } },
+          'handler attempt failed',
+        );
         // Every failure carries the attempt number, so the run can report how many attempts it took.
         const failure = err instanceof ApplicationFailure ? err : undefined;
         throw ApplicationFailure.create({
           message: err.message,
           type: failure?.type ?? err.name,
           nonRetryable: err instanceof NonRetryableError || (failure?.nonRetryable ?? false),
-          details: [{ attempt, ...(failure?.details?.[0] as object | undefined) }],
-          nextRetryDelay: failure?.nextRetryDelay,
+          details: [{ attempt, ...(failure?.details?.[0] as Record<string, unknown> | undefined) }],
+          nextRetryDelay: failure?.nextRetryDelay as number | undefined,
         });
       }
     },

@@ -2,20 +2,18 @@ import { ApplicationFailure } from '@temporalio/activity';
 
 /** The systems `syncOrders` talks to; tests inject a recording fake. */
 export interface OrderSystems {
-  pendingOrders(since?: string): Promise<string[]>;
-  reserve(orderIds: string[], key: string): Promise<void>;
-  release(orderIds: string[], key: string): Promise<void>;
-  export(orderIds: string[], key: string): Promise<void>;
-  confirm(orderIds: string[], key: string): Promise<void>;
+  pendingOrders: (since?: string) => Promise<string[]>;
+  reserve: (orderIds: string[], key: string) => Promise<void>;
+  release: (orderIds: string[], key: string) => Promise<void>;
+  export: (orderIds: string[], key: string) => Promise<void>;
+  confirm: (orderIds: string[], key: string) => Promise<void>;
 }
 
 /** A stand-in that records every call, used by the example task and by tests. */
 export class RecordingOrderSystems implements OrderSystems {
   readonly calls: string[] = [];
   constructor(private readonly orders: string[] = ['order-1', 'order-2']) {}
-  pendingOrders(): Promise<string[]> {
-    return Promise.resolve(this.orders);
-  }
+  pendingOrders = (): Promise<string[]> => Promise.resolve(this.orders);
   private record(step: string, orderIds: string[], key: string): Promise<void> {
     this.calls.push(`${step}:${orderIds.join('+')}:${key}`);
     return Promise.resolve();

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -35,10 +35,10 @@ export interface ApiDeps {
 }
 
 /** Builds the HTTP API without listening, so tests can `inject()` requests. */
-export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+export async function buildApp(deps: ApiDeps) {
   const tokens = parseTokens(deps.apiToken, deps.namedTokens);
   const app = Fastify({
-    loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
+    loggerInstance: deps.logger.child({ component: 'api' }),
     bodyLimit: 256 * 1024,
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
@@ -46,13 +46,21 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(sendProblem);
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(new HttpProblem(404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    sendProblem(
+      new HttpProblem(404, 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
   );
 
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'surecron API', version: '1', description: 'Scheduled tasks on Temporal: define, operate and prove them.' },
+      info: {
+        title: 'surecron API',
+        version: '1',
+        description: 'Scheduled tasks on Temporal: define, operate and prove them.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -66,7 +74,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (scope === 'public') return;
     const principal = authenticate(tokens, request.headers.authorization);
     if (!principal) throw new HttpProblem(401, 'Unauthorized', 'a valid bearer token is required');
-    if (!allows(principal, scope)) throw new HttpProblem(403, 'Forbidden', `token "${principal.name}" lacks the ${scope} scope`);
+    if (!allows(principal, scope))
+      throw new HttpProblem(403, 'Forbidden', `token "${principal.name}" lacks the ${scope} scope`);
     request.principal = principal;
     request.log = request.log.child({ actor: principal.name });
   });

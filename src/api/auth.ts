@@ -29,7 +29,9 @@ export function parseTokens(apiToken: string, namedTokens = ''): TokenEntry[] {
     const parts = raw.trim().split(':');
     const [name, token, scope] = parts;
     if (parts.length !== 3 || !name || !token || (scope !== 'read' && scope !== 'write')) {
-      throw new TokenConfigError(`SURECRON_API_TOKENS: entries must be name:token:read|write (entry ${entries.length})`);
+      throw new TokenConfigError(
+        `SURECRON_API_TOKENS: entries must be name:token:read|write (entry ${entries.length})`,
+      );
     }
     entries.push({ name, scope, digest: digest(token) });
   }

@@ -27,7 +27,13 @@ export class HttpProblem extends Error {
 const typeBase = 'https://surecron.dev/problems/';
 
 function toProblem(error: unknown): Problem {
-  const problem = (status: number, slug: string, title: string, detail: string, errors?: ValidationIssue[]): Problem => ({
+  const problem = (
+    status: number,
+    slug: string,
+    title: string,
+    detail: string,
+    errors?: ValidationIssue[],
+  ): Problem => ({
     type: `${typeBase}${slug}`,
     title,
     status,
@@ -35,9 +41,16 @@ function toProblem(error: unknown): Problem {
     ...(errors ? { errors } : {}),
   });
   if (error instanceof HttpProblem) {
-    return problem(error.status, error.title.toLowerCase().replace(/\s+/g, '-'), error.title, error.message, error.errors);
+    return problem(
+      error.status,
+      error.title.toLowerCase().replace(/\s+/g, '-'),
+      error.title,
+      error.message,
+      error.errors,
+    );
   }
-  if (error instanceof TaskValidationError) return problem(400, 'validation', 'Invalid request', error.message, [...error.issues]);
+  if (error instanceof TaskValidationError)
+    return problem(400, 'validation', 'Invalid request', error.message, [...error.issues]);
   if (error instanceof TaskNotFoundError) return problem(404, 'not-found', 'Not found', error.message);
   if (error instanceof TaskExistsError) return problem(409, 'already-exists', 'Already exists', error.message);
   if (error instanceof TaskOwnershipError) return problem(409, 'ownership', 'Managed elsewhere', error.message);
@@ -47,7 +60,13 @@ function toProblem(error: unknown): Problem {
       path: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),
       message: v.message ?? 'invalid',
     }));
-    return problem(400, 'validation', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+    return problem(
+      400,
+      'validation',
+      'Invalid request',
+      errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+      errors,
+    );
   }
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;

@@ -10,7 +10,8 @@ import { buildApp } from './app.js';
 /** Production entry point (`npm run start:api`): the HTTP API against `TEMPORAL_ADDRESS`; needs `SURECRON_API_TOKEN`. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (!config.SURECRON_API_TOKEN) throw new ConfigError('SURECRON_API_TOKEN must be set: the API never runs without auth', 'SURECRON_API_TOKEN');
+  if (!config.SURECRON_API_TOKEN)
+    throw new ConfigError('SURECRON_API_TOKEN must be set: the API never runs without auth', 'SURECRON_API_TOKEN');
   const logger = createLogger({ level: config.SURECRON_LOG_LEVEL, format: config.SURECRON_LOG_FORMAT });
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });

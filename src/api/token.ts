@@ -6,7 +6,10 @@ import { join } from 'node:path';
  * The embedded mode's API token: `SURECRON_API_TOKEN` if set, else the one kept in the data dir, else a new one
  * written there (mode 0600). The API never runs without a token.
  */
-export function loadOrCreateToken(dataDir: string, configured: string | undefined): { token: string; generated: boolean; path?: string } {
+export function loadOrCreateToken(
+  dataDir: string,
+  configured: string | undefined,
+): { token: string; generated: boolean; path?: string } {
   if (configured) return { token: configured, generated: false };
   const path = join(dataDir, 'api-token');
   try {

@@ -6,7 +6,8 @@
  * - 6 fields `sec min hour dom month dow` — seconds first, as robfig/cron `WithSeconds` and Quartz without a
  *   year. Day-of-week numbers as in robfig/cron (0–7, Sunday = 0 or 7).
  * - 7 fields `sec min hour dom month dow year` — Quartz. Day-of-week numbers are Quartz's: 1 = SUN … 7 = SAT;
- *   years 1970–2099; wrap-around ranges such as `FRI-MON` or `22-2` are allowed as in Quartz.
+ *   years 2000–2099 (what Temporal's server accepts); wrap-around ranges such as `FRI-MON` or `22-2` are allowed as
+ *   in Quartz.
  *
  * Day-of-month and day-of-week: when both are restricted, Vixie cron and robfig/cron fire when *either*
  * matches (OR); a field counts as unrestricted when it starts with `*` or `?` (so `*\/2` is unrestricted for
@@ -61,6 +62,8 @@ interface FieldDef {
   /** Value the first name maps to (1 for months; 0 or 1 for days depending on dialect). */
   nameBase?: number;
   dayField?: boolean;
+  /** Where `*` and `a/n` end, when not at `max` (5/6-field day-of-week: 7 is only another name for Sunday). */
+  last?: number;
 }
 
 class CronSyntaxError extends Error {}
@@ -105,11 +108,21 @@ function parseField(field: FieldDef, text: string, allowWrap: boolean): FieldRes
   }
   for (const part of text.split(',')) {
     if (part === '') fail(field, text, 'empty list item');
-    if (/L/i.test(part) && !/^[A-Z]+$/i.test(part.replace(/L/gi, ''))) {
-      fail(field, text, '"L" (last) is not supported: a Temporal calendar cannot express it for every month; list the days instead');
-    }
     if (/^\d+W$|^LW$/i.test(part)) {
-      fail(field, text, '"W" (nearest weekday) is not supported: a Temporal calendar cannot express it; list the days instead');
+      fail(
+        field,
+        text,
+        '"W" (nearest weekday) is not supported: a Temporal calendar cannot express it; list the days instead',
+      );
+    }
+    // An `L` outside a name (`JUL`): `L`, `5L`, `L-3`.
+    const words = part.toUpperCase().match(/[A-Z]+/g) ?? [];
+    if (words.some((word) => word.includes('L') && !field.names?.includes(word))) {
+      fail(
+        field,
+        text,
+        '"L" (last) is not supported: a Temporal calendar cannot express it for every month; list the days instead',
+      );
     }
     if (part.includes('#')) {
       if (field.name !== 'day-of-week') fail(field, text, '"#" is only allowed in day-of-week');
@@ -123,15 +136,17 @@ function parseField(field: FieldDef, text: string, allowWrap: boolean): FieldRes
     if (extra !== undefined) fail(field, text, `"${part}" has more than one "/"`);
     let step = 1;
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) === 0) fail(field, text, `step "${stepText}" must be a positive number`);
+      if (!/^\d+$/.test(stepText) || Number(stepText) === 0)
+        fail(field, text, `step "${stepText}" must be a positive number`);
       step = Number(stepText);
-      if (step > field.max - field.min + 1 && field.max > 0) fail(field, text, `step ${step} is larger than the field's range`);
+      if (step > field.max - field.min + 1 && field.max > 0)
+        fail(field, text, `step ${step} is larger than the field's range`);
     }
     let start: number;
     let end: number;
     if (rangeText === '*') {
       start = field.min;
-      end = field.max;
+      end = field.last ?? field.max;
     } else if (rangeText.includes('-')) {
       const [a = '', b = '', more] = rangeText.split('-');
       if (more !== undefined || a === '' || b === '') fail(field, text, `"${rangeText}" is not a range`);
@@ -140,7 +155,7 @@ function parseField(field: FieldDef, text: string, allowWrap: boolean): FieldRes
     } else {
       start = parseValue(field, text, rangeText);
       // Quartz and robfig: "a/n" runs from a to the field's maximum.
-      end = stepText !== undefined ? field.max : start;
+      end = stepText !== undefined ? (field.last ?? field.max) : start;
     }
     if (start <= end) {
       for (let v = start; v <= end; v += step) values.add(v);
@@ -167,8 +182,17 @@ function fieldDefs(dialect: CronDialect): FieldDef[] {
     { name: 'hour', min: 0, max: 23 },
     { name: 'day-of-month', min: 1, max: 31, dayField: true },
     { name: 'month', min: 1, max: 12, names: monthNames, nameBase: 1 },
-    { name: 'day-of-week', min: quartz ? 1 : 0, max: 7, names: dayNames, nameBase: quartz ? 1 : 0, dayField: true },
-    { name: 'year', min: 1970, max: 2099 },
+    {
+      name: 'day-of-week',
+      min: quartz ? 1 : 0,
+      max: 7,
+      names: dayNames,
+      nameBase: quartz ? 1 : 0,
+      dayField: true,
+      ...(quartz ? {} : { last: 6 }),
+    },
+    // Temporal's server accepts years 2000–2100.
+    { name: 'year', min: 2000, max: 2099 },
   ];
 }
 
@@ -193,7 +217,8 @@ function buildRules(dialect: CronDialect, fields: string[]): CronRule[] {
     minute: sorted(minute.values),
     hour: sorted(hour.values),
     month: sorted(month.values),
-    ...(year && !year.star ? { year: sorted(year.values) } : {}),
+    // Every year: no restriction. (`*/2` starts with `*` but restricts.)
+    ...(year && year.values.size < 2099 - 2000 + 1 ? { year: sorted(year.values) } : {}),
   };
   const allDays = everyValue(1, 31);
   const allWeekdays = everyValue(0, 6);
@@ -201,7 +226,8 @@ function buildRules(dialect: CronDialect, fields: string[]): CronRule[] {
   const dowRestricted = !dow.star;
 
   if (dow.nth.length > 0) {
-    if (domRestricted) throw new CronSyntaxError('day-of-week field: "#" cannot be combined with a day-of-month restriction');
+    if (domRestricted)
+      throw new CronSyntaxError('day-of-week field: "#" cannot be combined with a day-of-month restriction');
     const rules: CronRule[] = dow.nth.map(({ day, n }) => ({
       ...base,
       dayOfMonth: everyValue(7 * n - 6, Math.min(7 * n, 31)),
@@ -234,10 +260,13 @@ function stripTimezone(expression: string): { rest: string; timezone?: string } 
  */
 export function parseCron(expression: string): CronResult {
   try {
-    const { rest, timezone } = stripTimezone(expression.trim());
+    const { rest, timezone: prefixZone } = stripTimezone(expression.trim());
+    let timezone = prefixZone;
     if (timezone !== undefined) {
       try {
-        new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+        const resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
+        // Intl ignores case; the server's zone database does not (`asia/shanghai` → `Asia/Shanghai`).
+        if (resolved.toLowerCase() === timezone.toLowerCase()) timezone = resolved;
       } catch {
         return { ok: false, error: `unknown time zone "${timezone}" in prefix` };
       }
@@ -253,8 +282,20 @@ export function parseCron(expression: string): CronResult {
     }
     if (lower.startsWith('@')) {
       const macro = macros[lower];
-      if (!macro) return { ok: false, error: `unknown macro "${rest}"; use @yearly, @monthly, @weekly, @daily, @hourly or @every <duration>` };
-      return { ok: true, value: { kind: 'calendar', dialect: 'seconds', rules: buildRules('seconds', macro.split(' ')), ...(timezone ? { timezone } : {}) } };
+      if (!macro)
+        return {
+          ok: false,
+          error: `unknown macro "${rest}"; use @yearly, @monthly, @weekly, @daily, @hourly or @every <duration>`,
+        };
+      return {
+        ok: true,
+        value: {
+          kind: 'calendar',
+          dialect: 'seconds',
+          rules: buildRules('seconds', macro.split(' ')),
+          ...(timezone ? { timezone } : {}),
+        },
+      };
     }
     const fields = rest.split(/\s+/).filter(Boolean);
     let dialect: CronDialect;
@@ -269,7 +310,10 @@ export function parseCron(expression: string): CronResult {
         error: `expected 5 fields (min hour dom month dow), 6 (sec min hour dom month dow) or 7 (… year), got ${fields.length}`,
       };
     }
-    return { ok: true, value: { kind: 'calendar', dialect, rules: buildRules(dialect, fields), ...(timezone ? { timezone } : {}) } };
+    return {
+      ok: true,
+      value: { kind: 'calendar', dialect, rules: buildRules(dialect, fields), ...(timezone ? { timezone } : {}) },
+    };
   } catch (error) {
     if (error instanceof CronSyntaxError) return { ok: false, error: error.message };
     throw error;

@@ -81,7 +81,9 @@ async function failureMessage(client: Client, execution: WorkflowExecutionInfo):
 export function toRun(execution: WorkflowExecutionInfo): Run {
   const attributes = execution.typedSearchAttributes;
   const nominal =
-    attributes.get(searchAttributeKeys.nominalTime) ?? attributes.get(searchAttributeKeys.scheduledStartTime) ?? execution.startTime;
+    attributes.get(searchAttributeKeys.nominalTime) ??
+    attributes.get(searchAttributeKeys.scheduledStartTime) ??
+    execution.startTime;
   return {
     workflowId: execution.workflowId,
     runId: execution.runId,
@@ -95,7 +97,11 @@ export function toRun(execution: WorkflowExecutionInfo): Run {
 }
 
 /** A page of a task's runs, newest first, from Temporal's visibility store. */
-export async function listRuns(client: Client, taskId: string, query: RunQuery = {}): Promise<{ items: Run[]; nextPageToken?: string }> {
+export async function listRuns(
+  client: Client,
+  taskId: string,
+  query: RunQuery = {},
+): Promise<{ items: Run[]; nextPageToken?: string }> {
   const response = await client.workflowService.listWorkflowExecutions({
     namespace: client.options.namespace,
     query: runsQuery(taskId, query),

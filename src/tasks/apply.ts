@@ -24,7 +24,11 @@ export interface ApplyOptions {
  * at once: creation races end in one schedule, updates are guarded by the schedule's conflict token. Never
  * touches schedules it does not own.
  */
-export async function applyTasks(store: TaskStore, specs: readonly TaskSpec[], options: ApplyOptions = {}): Promise<ApplyResult> {
+export async function applyTasks(
+  store: TaskStore,
+  specs: readonly TaskSpec[],
+  options: ApplyOptions = {},
+): Promise<ApplyResult> {
   const source = options.source ?? 'code';
   const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [], skipped: [] };
   const ids = new Set<string>();
@@ -42,8 +46,10 @@ export async function applyTasks(store: TaskStore, specs: readonly TaskSpec[], o
       const changed = await store.replace(spec, source);
       (changed ? result.updated : result.unchanged).push(spec.id);
     } catch (error) {
-      if (error instanceof TaskOwnershipError) result.skipped.push({ id: spec.id, reason: `managed by ${error.owner}` });
-      else if (error instanceof TaskNotFoundError) result.skipped.push({ id: spec.id, reason: 'a schedule that is not a surecron task has this id' });
+      if (error instanceof TaskOwnershipError)
+        result.skipped.push({ id: spec.id, reason: `managed by ${error.owner}` });
+      else if (error instanceof TaskNotFoundError)
+        result.skipped.push({ id: spec.id, reason: 'a schedule that is not a surecron task has this id' });
       else throw error;
     }
   }

@@ -13,12 +13,17 @@ export function parseDuration(text: string): number | undefined {
   if (!match || text === '') return undefined;
   const [, d, h, m, s, ms] = match;
   return (
-    Number(d ?? 0) * units.d + Number(h ?? 0) * units.h + Number(m ?? 0) * units.m + Number(s ?? 0) * units.s + Number(ms ?? 0)
+    Number(d ?? 0) * units.d +
+    Number(h ?? 0) * units.h +
+    Number(m ?? 0) * units.m +
+    Number(s ?? 0) * units.s +
+    Number(ms ?? 0)
   );
 }
 
 /** Formats milliseconds as the shortest duration text `parseDuration` reads back. */
 export function formatDuration(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`${ms} is not a whole, non-negative number of milliseconds`);
   if (ms === 0) return '0s';
   let rest = ms;
   let text = '';

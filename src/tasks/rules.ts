@@ -5,9 +5,15 @@ import { RUN_TASK_WORKFLOW } from './schedule.js';
 import type { TaskRules } from './validate.js';
 
 /** Workflows a task may name as its handler: every exported workflow but `runTask` itself. */
-export const userWorkflowNames: ReadonlySet<string> = new Set(Object.keys(workflows).filter((name) => name !== RUN_TASK_WORKFLOW));
+export const userWorkflowNames: ReadonlySet<string> = new Set(
+  Object.keys(workflows).filter((name) => name !== RUN_TASK_WORKFLOW),
+);
 
 /** The rules of this deployment: its registered handlers and the http allow-list. */
 export function taskRules(httpAllowlist?: string): TaskRules {
-  return { functionNames: functionHandlerNames, workflowNames: userWorkflowNames, http: createHttpGuard(httpAllowlist) };
+  return {
+    functionNames: functionHandlerNames,
+    workflowNames: userWorkflowNames,
+    http: createHttpGuard(httpAllowlist),
+  };
 }

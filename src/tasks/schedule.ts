@@ -46,7 +46,10 @@ export function specHash(spec: TaskSpec): string {
     }
     return value;
   };
-  return createHash('sha256').update(JSON.stringify(canonical(spec))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(spec)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function parsedCrons(schedule: ScheduleDef): ParsedCron[] {
@@ -129,7 +132,10 @@ export function scheduleNote(spec: TaskSpec, source: TaskSource): string {
 }
 
 /** The full Schedule for a task; the schedule id is the task id. */
-export function toScheduleOptions(spec: TaskSpec, { taskQueue, source }: { taskQueue: string; source: TaskSource }): ScheduleOptions {
+export function toScheduleOptions(
+  spec: TaskSpec,
+  { taskQueue, source }: { taskQueue: string; source: TaskSource },
+): ScheduleOptions {
   const memo: TaskMemo = { source, specHash: specHash(spec), spec };
   return {
     scheduleId: spec.id,

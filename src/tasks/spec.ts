@@ -5,7 +5,10 @@ import { duration, parseDuration } from './duration.js';
 /** Task ids double as Schedule ids and workflow id prefixes. */
 export const taskIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 characters: lowercase letters, digits, "-", "_", "." (starting with a letter or digit)');
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,62}$/,
+    'must be 1–63 characters: lowercase letters, digits, "-", "_", "." (starting with a letter or digit)',
+  );
 
 function isTimeZone(zone: string): boolean {
   try {
@@ -66,7 +69,9 @@ export const httpHandlerSchema = z.strictObject({
   secretHeaders: z.array(headerName).optional(),
   body: z.unknown().optional(),
   timeout: duration().optional(),
-  expectStatus: z.union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)]).optional(),
+  expectStatus: z
+    .union([z.number().int().min(100).max(599), z.array(z.number().int().min(100).max(599)).min(1)])
+    .optional(),
 });
 
 export const workflowHandlerSchema = z.strictObject({
@@ -75,7 +80,11 @@ export const workflowHandlerSchema = z.strictObject({
   input: z.unknown().optional(),
 });
 
-export const handlerSchema = z.discriminatedUnion('type', [functionHandlerSchema, httpHandlerSchema, workflowHandlerSchema]);
+export const handlerSchema = z.discriminatedUnion('type', [
+  functionHandlerSchema,
+  httpHandlerSchema,
+  workflowHandlerSchema,
+]);
 
 export const retrySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(1000).optional(),
@@ -91,7 +100,14 @@ export const timeoutsSchema = z.strictObject({
   heartbeat: duration().optional(),
 });
 
-export const overlapPolicies = ['skip', 'buffer_one', 'buffer_all', 'cancel_other', 'terminate_other', 'allow_all'] as const;
+export const overlapPolicies = [
+  'skip',
+  'buffer_one',
+  'buffer_all',
+  'cancel_other',
+  'terminate_other',
+  'allow_all',
+] as const;
 
 const severity = z.enum(['P0', 'P1', 'P2']);
 

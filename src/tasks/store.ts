@@ -102,7 +102,8 @@ export class TaskStore {
         policies: options.policies,
         state: {
           paused: spec.paused !== current.spec.paused ? spec.paused : state.paused,
-          note: spec.paused !== current.spec.paused || spec.note !== current.spec.note ? options.state?.note : state.note,
+          note:
+            spec.paused !== current.spec.paused || spec.note !== current.spec.note ? options.state?.note : state.note,
           ...(spec.maxRuns !== current.spec.maxRuns
             ? { remainingActions: spec.maxRuns }
             : state.remainingActions !== undefined

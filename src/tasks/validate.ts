@@ -40,10 +40,16 @@ export function validateTask(input: unknown, rules: TaskRules): TaskSpec {
   const issues: ValidationIssue[] = [];
   const { handler } = spec;
   if (handler.type === 'function' && !rules.functionNames.has(handler.name)) {
-    issues.push({ path: 'handler.name', message: `no function handler named "${handler.name}"; known: ${[...rules.functionNames].join(', ')}` });
+    issues.push({
+      path: 'handler.name',
+      message: `no function handler named "${handler.name}"; known: ${[...rules.functionNames].join(', ')}`,
+    });
   }
   if (handler.type === 'workflow' && !rules.workflowNames.has(handler.name)) {
-    issues.push({ path: 'handler.name', message: `no workflow named "${handler.name}"; known: ${[...rules.workflowNames].join(', ')}` });
+    issues.push({
+      path: 'handler.name',
+      message: `no workflow named "${handler.name}"; known: ${[...rules.workflowNames].join(', ')}`,
+    });
   }
   if (handler.type === 'http') {
     const refused = rules.http.refuse(handler.url);

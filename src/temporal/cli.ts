@@ -58,7 +58,9 @@ function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
 async function goInstall(dir: string, env: NodeJS.ProcessEnv, onProgress: (line: string) => void): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const started = Date.now();
-  onProgress(`building Temporal CLI v${TEMPORAL_CLI_VERSION} with go install into ${dir} (first time only; takes minutes)`);
+  onProgress(
+    `building Temporal CLI v${TEMPORAL_CLI_VERSION} with go install into ${dir} (first time only; takes minutes)`,
+  );
   await new Promise<void>((resolve, reject) => {
     const child = spawn('go', ['install', '-x', `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`], {
       env: { ...env, GOBIN: dir },
@@ -84,7 +86,8 @@ async function goInstall(dir: string, env: NodeJS.ProcessEnv, onProgress: (line:
     child.on('exit', (code) => {
       clearInterval(ticker);
       if (code === 0) resolve();
-      else reject(new Error(`go install exited with ${code}: ${tail.split('\n').filter(Boolean).slice(-3).join(' | ')}`));
+      else
+        reject(new Error(`go install exited with ${code}: ${tail.split('\n').filter(Boolean).slice(-3).join(' | ')}`));
     });
   });
   onProgress(`built Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s`);

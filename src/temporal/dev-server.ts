@@ -75,7 +75,9 @@ async function startFromPath(path: string, options: DevServerOptions): Promise<D
   killStale(options.pidFile);
   const address = `${options.ip ?? '127.0.0.1'}:${options.port}`;
   const args = ['server', 'start-dev', '--port', String(options.port), ...serverArgs(options)];
-  const logFd = options.logFile ? (mkdirSync(join(options.logFile, '..'), { recursive: true }), options.logFile) : undefined;
+  const logFd = options.logFile
+    ? (mkdirSync(join(options.logFile, '..'), { recursive: true }), options.logFile)
+    : undefined;
   const child = spawn(path, args, {
     // Its own process group, so a terminal's Ctrl-C reaches surecron first and the worker drains before the
     // server stops.
@@ -107,7 +109,9 @@ async function startFromPath(path: string, options: DevServerOptions): Promise<D
   };
 
   const died = exited(child).then(() => {
-    throw new Error(`Temporal dev server exited early (code ${child.exitCode}): ${output.trim().split('\n').slice(-5).join(' | ')}`);
+    throw new Error(
+      `Temporal dev server exited early (code ${child.exitCode}): ${output.trim().split('\n').slice(-5).join(' | ')}`,
+    );
   });
   try {
     await Promise.race([waitForFrontend(address, 60_000), died]);
@@ -140,7 +144,10 @@ async function startFromSdkDownload(options: DevServerOptions, attempts: readonl
       stop: () => env.teardown(),
     };
   } catch (error) {
-    throw new TemporalCliNotFoundError([...attempts, `the SDK download failed (${(error as Error).message.split('\n')[0]})`]);
+    throw new TemporalCliNotFoundError([
+      ...attempts,
+      `the SDK download failed (${(error as Error).message.split('\n')[0]})`,
+    ]);
   }
 }
 

@@ -12,7 +12,12 @@ const { fetchPendingOrders, reserveInventory, releaseInventory, exportOrders, co
   ReturnType<typeof createOrderActivities>
 >({
   startToCloseTimeout: '1m',
-  retry: { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: ['OrderRejected'] },
+  retry: {
+    maximumAttempts: 3,
+    initialInterval: '1s',
+    backoffCoefficient: 2,
+    nonRetryableErrorTypes: ['OrderRejected'],
+  },
 });
 
 /**
@@ -20,7 +25,10 @@ const { fetchPendingOrders, reserveInventory, releaseInventory, exportOrders, co
  * them. When a later step fails for good, the completed steps are compensated in reverse order, so a failed
  * run leaves nothing half-done.
  */
-export async function syncOrders({ idempotencyKey, input }: SyncOrdersInput): Promise<{ synced: number; orderIds: string[] }> {
+export async function syncOrders({
+  idempotencyKey,
+  input,
+}: SyncOrdersInput): Promise<{ synced: number; orderIds: string[] }> {
   const compensations: (() => Promise<void>)[] = [];
   try {
     const orderIds = await fetchPendingOrders({ since: input?.since });

@@ -46,7 +46,9 @@ export interface TestWorkerOptions {
 }
 
 /** A surecron worker on its own task queue, using the bundle `npm test` built once. */
-export async function testWorker(options: TestWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function testWorker(
+  options: TestWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: options.address ?? testAddress() });
   const worker = await createSurecronWorker({

@@ -32,7 +32,13 @@ describe('one task end to end on the real dev server', () => {
       taskQueue,
       handlers: {
         record: async (_input, ctx) => {
-          seen.push({ taskId: ctx.taskId, nominalTime: ctx.nominalTime, idempotencyKey: ctx.idempotencyKey, attempt: ctx.attempt, at: Date.now() });
+          seen.push({
+            taskId: ctx.taskId,
+            nominalTime: ctx.nominalTime,
+            idempotencyKey: ctx.idempotencyKey,
+            attempt: ctx.attempt,
+            at: Date.now(),
+          });
           return Promise.resolve('ok');
         },
       },

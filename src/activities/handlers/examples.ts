@@ -34,7 +34,10 @@ class InMemorySessions implements SessionStore {
  * The example handlers from the articles surecron grew from: a heartbeat to show the pipeline works, a cleanup
  * of expired sessions and a periodic metrics report.
  */
-export function createExampleHandlers({ sessions = new InMemorySessions(), metrics }: ExampleDeps = {}): HandlerRegistry {
+export function createExampleHandlers({
+  sessions = new InMemorySessions(),
+  metrics,
+}: ExampleDeps = {}): HandlerRegistry {
   return {
     heartbeat: async (_input, { log, nominalTime, attempt }) => {
       log.info({ nominalTime, attempt }, 'surecron example heartbeat');
@@ -47,7 +50,11 @@ export function createExampleHandlers({ sessions = new InMemorySessions(), metri
     },
     reportMetrics: async (_input, { idempotencyKey, log }) => {
       const memory = process.memoryUsage();
-      const figures = { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, uptimeSeconds: Math.round(process.uptime()) };
+      const figures = {
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        uptimeSeconds: Math.round(process.uptime()),
+      };
       if (metrics) await metrics.report(idempotencyKey, figures);
       else log.info(figures, 'metrics report');
       return figures;

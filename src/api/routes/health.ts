@@ -16,7 +16,9 @@ export function healthRoutes(readiness: () => Promise<Readiness>): FastifyPlugin
     );
     app.get('/readyz', { config: { scope: 'public' }, schema: { hide: true } }, async (_request, reply) => {
       const result = await readiness();
-      return reply.status(result.ready ? 200 : 503).send({ status: result.ready ? 'ready' : 'not ready', checks: result.checks });
+      return reply
+        .status(result.ready ? 200 : 503)
+        .send({ status: result.ready ? 'ready' : 'not ready', checks: result.checks });
     });
   };
 }

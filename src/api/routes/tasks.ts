@@ -19,7 +19,10 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
         schema: {
           summary: 'List tasks',
           querystring: z.object({
-            tag: z.string().regex(/^[^=]+=.*$/, 'must be key=value').optional(),
+            tag: z
+              .string()
+              .regex(/^[^=]+=.*$/, 'must be key=value')
+              .optional(),
             paused: z.enum(['true', 'false']).optional(),
             pageSize,
             pageToken: z.string().regex(/^\d+$/, 'invalid page token').optional(),
@@ -43,11 +46,15 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
       },
     );
 
-    app.get('/v1/tasks/:id', { config: { scope: 'read' }, schema: { summary: 'Get a task', params: idParams } }, async (request) => {
-      const task = await store.get(request.params.id);
-      const { items } = await listRuns(store.client, task.id, { pageSize: 10 });
-      return toTaskView(task, items);
-    });
+    app.get(
+      '/v1/tasks/:id',
+      { config: { scope: 'read' }, schema: { summary: 'Get a task', params: idParams } },
+      async (request) => {
+        const task = await store.get(request.params.id);
+        const { items } = await listRuns(store.client, task.id, { pageSize: 10 });
+        return toTaskView(task, items);
+      },
+    );
 
     app.get(
       '/v1/tasks/:id/runs',
@@ -61,7 +68,10 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
             from: isoTime.optional(),
             to: isoTime.optional(),
             pageSize,
-            pageToken: z.string().regex(/^[A-Za-z0-9_-]+$/, 'invalid page token').optional(),
+            pageToken: z
+              .string()
+              .regex(/^[A-Za-z0-9_-]+$/, 'invalid page token')
+              .optional(),
           }),
         },
       },
