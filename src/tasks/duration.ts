@@ -23,7 +23,8 @@ export function parseDuration(text: string): number | undefined {
 
 /** Formats milliseconds as the shortest duration text `parseDuration` reads back. */
 export function formatDuration(ms: number): string {
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new RangeError(`${ms} is not a whole, non-negative number of milliseconds`);
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new RangeError(`${ms} is not a whole, non-negative number of milliseconds`);
   if (ms === 0) return '0s';
   let rest = ms;
   let text = '';

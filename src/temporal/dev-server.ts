@@ -32,6 +32,8 @@ export interface DevServerOptions {
 /** A running embedded Temporal dev server. */
 export interface DevServer {
   readonly address: string;
+  /** The server process, when surecron started it itself. */
+  readonly pid?: number;
   readonly uiUrl?: string;
   stop(): Promise<void>;
 }
@@ -120,7 +122,12 @@ async function startFromPath(path: string, options: DevServerOptions): Promise<D
     throw error;
   }
   died.catch(() => undefined);
-  return { address, uiUrl: options.uiPort ? `http://${options.ip ?? '127.0.0.1'}:${options.uiPort}` : undefined, stop };
+  return {
+    address,
+    pid: child.pid,
+    uiUrl: options.uiPort ? `http://${options.ip ?? '127.0.0.1'}:${options.uiPort}` : undefined,
+    stop,
+  };
 }
 
 async function startFromSdkDownload(options: DevServerOptions, attempts: readonly string[]): Promise<DevServer> {

@@ -328,7 +328,10 @@ describe('parseCron: wrap-around ranges', () => {
     assert.deepEqual(rule('0 0 22-2 * * ? *').hour, [0, 1, 2, 22, 23]);
     assert.deepEqual(rule('0 0 22-2/2 * * ? *').hour, [0, 2, 22]);
     assert.deepEqual(rule('0 0 0 1 NOV-FEB ? *').month, [1, 2, 11, 12]);
-    assert.deepEqual(rule('0 50-10 0 * * ? *').minute, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59]);
+    assert.deepEqual(
+      rule('0 50-10 0 * * ? *').minute,
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59],
+    );
     assert.deepEqual(rule('0 0 0 30-2 * ? *').dayOfMonth, [1, 2, 30, 31]);
   });
 
@@ -378,7 +381,7 @@ describe('parseCron: errors name the field and the reason', () => {
     assert.equal(error('*/x * * * *'), 'minute field "*/x": step "x" must be a positive number');
     assert.equal(error('*/ * * * *'), 'minute field "*/": step "" must be a positive number');
     assert.equal(error('*/-1 * * * *'), 'minute field "*/-1": step "-1" must be a positive number');
-    assert.equal(error('*/61 * * * *'), "minute field \"*/61\": step 61 is larger than the field's range");
+    assert.equal(error('*/61 * * * *'), 'minute field "*/61": step 61 is larger than the field\'s range');
     assert.equal(error('1/2/3 * * * *'), 'minute field "1/2/3": "1/2/3" has more than one "/"');
   });
 
@@ -473,7 +476,11 @@ describe('parseCron: time zone prefixes', () => {
 
   it('applies to macros and @every', () => {
     assert.equal(parsed('CRON_TZ=America/New_York @daily').timezone, 'America/New_York');
-    assert.deepEqual(parsed('TZ=Asia/Tokyo @every 1h'), { kind: 'interval', everyMs: 3_600_000, timezone: 'Asia/Tokyo' });
+    assert.deepEqual(parsed('TZ=Asia/Tokyo @every 1h'), {
+      kind: 'interval',
+      everyMs: 3_600_000,
+      timezone: 'Asia/Tokyo',
+    });
   });
 
   it('has no timezone without a prefix', () => {

@@ -39,7 +39,22 @@ describe('parseDuration', () => {
   });
 
   it('refuses spaces, unknown or upper-case units and a missing number', () => {
-    for (const text of ['5 m', ' 5m', '5m ', '1h 30m', '5M', '5S', '5sec', '5min', '1w', '1y', '5us', 'm', 'ms', 'h5']) {
+    for (const text of [
+      '5 m',
+      ' 5m',
+      '5m ',
+      '1h 30m',
+      '5M',
+      '5S',
+      '5sec',
+      '5min',
+      '1w',
+      '1y',
+      '5us',
+      'm',
+      'ms',
+      'h5',
+    ]) {
       assert.equal(parseDuration(text), undefined, text);
     }
   });
@@ -86,7 +101,9 @@ describe('duration (zod)', () => {
   });
 
   it('refuses text that is not a duration', () => {
-    assert.deepEqual(messages(duration().safeParse('5 m')), ['"5 m" is not a duration; use e.g. "90s", "5m", "1h30m", "250ms"']);
+    assert.deepEqual(messages(duration().safeParse('5 m')), [
+      '"5 m" is not a duration; use e.g. "90s", "5m", "1h30m", "250ms"',
+    ]);
     assert.equal(duration().safeParse(90).success, false);
   });
 

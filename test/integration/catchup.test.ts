@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { previewSchedule } from '../../src/cron/preview.js';
+import { ensureSearchAttributes } from '../../src/client.js';
+import { taskSpecSchema } from '../../src/tasks/spec.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../helpers/ports.js';
+import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Records every nominal time a handler ran for, with its attempt. */
+function recorder() {
+  const seen: string[] = [];
+  return {
+    seen,
+    handlers: { record: async (_: unknown, ctx: { nominalTime: string }) => void seen.push(ctx.nominalTime) },
+  };
+}
+
+const countBy = (values: string[]): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+};
+
+describe('catch-up after outages', () => {
+  let client: Client;
+  before(async () => {
+    client = await testClient();
+  });
+  after(async () => {
+    await client.connection.close();
+  });
+
+  it('worker down across several fires: every fire runs exactly once when it is back (buffer_all)', async () => {
+    const taskQueue = uniqueId('tq');
+    const id = uniqueId('catchup-worker');
+    const { seen, handlers } = recorder();
+    const spec = taskSpecSchema.parse({
+      id,
+      schedule: { cron: '*/2 * * * * *' },
+      handler: { type: 'function', name: 'record' },
+      overlap: 'buffer_all',
+      catchupWindow: '1m',
+    });
+    const created = new Date();
+    await testStore(client, taskQueue).create(spec, 'api');
+    try {
+      // No worker for 7 s: the schedule keeps firing; the runs wait in the task queue.
+      await sleep(7_000);
+      const stoppedAt = Date.now();
+      const { worker, connection } = await testWorker({ taskQueue, handlers });
+      const expected = previewSchedule(spec.schedule, { from: created, count: 100 })
+        .map((r) => r.at)
+        .filter((at) => Date.parse(at) <= stoppedAt);
+      assert.ok(expected.length >= 3, `at least 3 fires while the worker was down (got ${expected.length})`);
+      await worker.runUntil(
+        waitFor(async () => (expected.every((at) => seen.includes(at)) ? true : undefined), 30_000, 'all fires'),
+      );
+      await connection.close();
+      const counts = countBy(seen);
+      for (const at of expected) assert.equal(counts.get(at), 1, `${at} ran once`);
+      assert.equal(seen.length, new Set(seen).size, 'no nominal time ran twice');
+      const { info } = await client.schedule.getHandle(id).describe();
+      assert.equal(info.numActionsMissedCatchupWindow, 0);
+    } finally {
+      await client.schedule.getHandle(id).delete();
+    }
+  });
+
+  it('server killed across several fires: in-window fires run once each, older ones are counted missed', async (t) => {
+    const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
+    assert.ok(cli, 'npm test provides the Temporal CLI path');
+    const dbFile = join(process.env.SURECRON_TEST_WORKDIR ?? '/tmp', `${uniqueId('catchup')}.db`);
+    const port = await freePort();
+    const start = (): Promise<DevServer> =>
+      startDevServer({
+        executable: { kind: 'path', path: cli, source: 'TEMPORAL_CLI' },
+        dbFile,
+        port,
+        namespace: 'default',
+      });
+    let server = await start();
+    const own = await testClient(server.address);
+    await ensureSearchAttributes(own);
+    const taskQueue = uniqueId('tq');
+    const id = uniqueId('catchup-server');
+    const { seen, handlers } = recorder();
+    const spec = taskSpecSchema.parse({
+      id,
+      schedule: { cron: '*/2 * * * * *' },
+      handler: { type: 'function', name: 'record' },
+      overlap: 'buffer_all',
+      catchupWindow: '10s',
+    });
+    try {
+      const created = new Date();
+      await testStore(own, taskQueue).create(spec, 'api');
+      let w = await testWorker({ taskQueue, handlers, address: server.address });
+      await w.worker.runUntil(waitFor(async () => (seen.length >= 2 ? true : undefined), 15_000, 'first fires'));
+      await w.connection.close();
+      await own.connection.close();
+
+      process.kill(server.pid!, 'SIGKILL');
+      const killedAt = Date.now();
+      await sleep(22_000);
+      server = await start();
+      const restartedAt = Date.now();
+      const again = await testClient(server.address);
+      w = await testWorker({ taskQueue, handlers, address: server.address });
+      const info = await w.worker.runUntil(async () => {
+        await sleep(12_000);
+        await again.schedule.getHandle(id).pause('test over');
+        const description = await again.schedule.getHandle(id).describe();
+        await sleep(2_000);
+        return description.info;
+      });
+      await w.connection.close();
+
+      const fires = previewSchedule(spec.schedule, { from: created, count: 200 }).map((r) => Date.parse(r.at));
+      const counts = countBy(seen);
+      assert.equal(
+        seen.length,
+        counts.size,
+        `no nominal time ran twice: ${JSON.stringify([...counts].filter(([, n]) => n > 1))}`,
+      );
+      // Fires during the outage that were more than catchupWindow old at restart were missed, newer ones ran.
+      const outage = fires.filter((t) => t > killedAt + 1_000 && t < restartedAt - 1_000);
+      const missed = outage.filter((t) => !counts.has(new Date(t).toISOString().replace('.000Z', 'Z')));
+      const caughtUp = outage.filter((t) => counts.has(new Date(t).toISOString().replace('.000Z', 'Z')));
+      t.diagnostic(
+        `outage ${((restartedAt - killedAt) / 1000).toFixed(1)} s: ${outage.length} fires, ${caughtUp.length} caught up, ${missed.length} missed (server count ${info.numActionsMissedCatchupWindow})`,
+      );
+      assert.ok(missed.length >= 4, `older outage fires missed (${missed.length})`);
+      assert.ok(caughtUp.length >= 3, `fires within the 10 s window caught up (${caughtUp.length})`);
+      for (const t of missed)
+        assert.ok(restartedAt - t > 9_000, `${new Date(t).toISOString()} missed only if older than the window`);
+      assert.ok(
+        info.numActionsMissedCatchupWindow >= missed.length - 1,
+        `server counts ${info.numActionsMissedCatchupWindow} missed`,
+      );
+      await again.schedule.getHandle(id).delete();
+      await again.connection.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
