@@ -554,88 +554,97 @@ describe('task policies on the real dev server', () => {
   });
 
   describe('PROBE', { concurrency: true }, () => {
-  it('PROBE total timeout attempts', async (t) => {
-    const calls: { attempt: number; aborted?: boolean }[] = [];
-    const run = await withTask(
-      client,
-      'probe-total',
-      {
-        schedule: { cron: NEVER },
-        handler: { type: 'function', name: 'flaky' },
-        timeouts: { total: '2500ms' },
-        retry: { maxAttempts: 10, initialInterval: '300ms', backoffCoefficient: 1 },
-      },
-      {
-        flaky: async (_input, ctx) => {
-          calls.push({ attempt: ctx.attempt });
-          await sleep(200);
-          throw new Error('still broken');
+    it('PROBE total timeout attempts', async (t) => {
+      const calls: { attempt: number; aborted?: boolean }[] = [];
+      const run = await withTask(
+        client,
+        'probe-total',
+        {
+          schedule: { cron: NEVER },
+          handler: { type: 'function', name: 'flaky' },
+          timeouts: { total: '2500ms' },
+          retry: { maxAttempts: 10, initialInterval: '300ms', backoffCoefficient: 1 },
         },
-      },
-      async ({ id }) => {
-        await client.schedule.getHandle(id).trigger();
-        return waitForRuns(client, id, (runs) => runs.find((r) => r.status === 'failed'), 'a failed run');
-      },
-    );
-    t.diagnostic(`calls ${show(calls)} run ${show(run)}`);
-  });
-  it('PROBE heartbeat timeout signal', async (t) => {
-    const calls: { attempt: number; start: number; end?: number; aborted?: string }[] = [];
-    const run = await withTask(
-      client,
-      'probe-hb',
-      {
-        schedule: { cron: NEVER },
-        handler: { type: 'function', name: 'silent' },
-        timeouts: { attempt: '10s', heartbeat: '1s' },
-        retry: { maxAttempts: 2, initialInterval: '200ms' },
-      },
-      {
-        silent: async (_input, ctx) => {
-          const c: (typeof calls)[number] = { attempt: ctx.attempt, start: Date.now() };
-          calls.push(c);
-          ctx.heartbeat('x');
-          try { await sleep(3000, ctx.signal); } catch (e) { c.aborted = String(e); throw e; } finally { c.end = Date.now(); }
-          return 'ok';
+        {
+          flaky: async (_input, ctx) => {
+            calls.push({ attempt: ctx.attempt });
+            await sleep(200);
+            throw new Error('still broken');
+          },
         },
-      },
-      async ({ id }) => {
-        await client.schedule.getHandle(id).trigger();
-        const r = await waitForRuns(client, id, (runs) => runs.find((r) => r.status === 'failed'), 'a failed run');
-        await sleep(3500);
-        return r;
-      },
-    );
-    t.diagnostic(`calls ${show(calls)} run ${show(run)}`);
-  });
-  it('PROBE heartbeat then throw immediately', async (t) => {
-    const seen: unknown[] = [];
-    const run = await withTask(
-      client,
-      'probe-hb2',
-      {
-        schedule: { cron: NEVER },
-        handler: { type: 'function', name: 'r' },
-        timeouts: { attempt: '10s', heartbeat: '1s' },
-        retry: { maxAttempts: 2, initialInterval: '200ms' },
-      },
-      {
-        r: async (_input, ctx) => {
-          seen.push(ctx.heartbeatDetails);
-          if (ctx.attempt === 1) {
-            ctx.heartbeat({ done: 1 }); ctx.heartbeat({ done: 2 }); ctx.heartbeat({ done: 3 });
-            await sleep(50);
-            throw new Error('x');
-          }
-          return 'ok';
+        async ({ id }) => {
+          await client.schedule.getHandle(id).trigger();
+          return waitForRuns(client, id, (runs) => runs.find((r) => r.status === 'failed'), 'a failed run');
         },
-      },
-      async ({ id }) => {
-        await client.schedule.getHandle(id).trigger();
-        return waitForRuns(client, id, (runs) => runs.find((r) => r.status !== 'running'), 'closed');
-      },
-    );
-    t.diagnostic(`seen ${show(seen)} run ${show(run)}`);
-  });
+      );
+      t.diagnostic(`calls ${show(calls)} run ${show(run)}`);
+    });
+    it('PROBE heartbeat timeout signal', async (t) => {
+      const calls: { attempt: number; start: number; end?: number; aborted?: string }[] = [];
+      const run = await withTask(
+        client,
+        'probe-hb',
+        {
+          schedule: { cron: NEVER },
+          handler: { type: 'function', name: 'silent' },
+          timeouts: { attempt: '10s', heartbeat: '1s' },
+          retry: { maxAttempts: 2, initialInterval: '200ms' },
+        },
+        {
+          silent: async (_input, ctx) => {
+            const c: (typeof calls)[number] = { attempt: ctx.attempt, start: Date.now() };
+            calls.push(c);
+            ctx.heartbeat('x');
+            try {
+              await sleep(3000, ctx.signal);
+            } catch (e) {
+              c.aborted = String(e);
+              throw e;
+            } finally {
+              c.end = Date.now();
+            }
+            return 'ok';
+          },
+        },
+        async ({ id }) => {
+          await client.schedule.getHandle(id).trigger();
+          const r = await waitForRuns(client, id, (runs) => runs.find((r) => r.status === 'failed'), 'a failed run');
+          await sleep(3500);
+          return r;
+        },
+      );
+      t.diagnostic(`calls ${show(calls)} run ${show(run)}`);
+    });
+    it('PROBE heartbeat then throw immediately', async (t) => {
+      const seen: unknown[] = [];
+      const run = await withTask(
+        client,
+        'probe-hb2',
+        {
+          schedule: { cron: NEVER },
+          handler: { type: 'function', name: 'r' },
+          timeouts: { attempt: '10s', heartbeat: '1s' },
+          retry: { maxAttempts: 2, initialInterval: '200ms' },
+        },
+        {
+          r: async (_input, ctx) => {
+            seen.push(ctx.heartbeatDetails);
+            if (ctx.attempt === 1) {
+              ctx.heartbeat({ done: 1 });
+              ctx.heartbeat({ done: 2 });
+              ctx.heartbeat({ done: 3 });
+              await sleep(50);
+              throw new Error('x');
+            }
+            return 'ok';
+          },
+        },
+        async ({ id }) => {
+          await client.schedule.getHandle(id).trigger();
+          return waitForRuns(client, id, (runs) => runs.find((r) => r.status !== 'running'), 'closed');
+        },
+      );
+      t.diagnostic(`seen ${show(seen)} run ${show(run)}`);
+    });
   });
 });

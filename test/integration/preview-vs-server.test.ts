@@ -108,9 +108,8 @@ describe('preview equals what the server fires', () => {
           startTime: { seconds: Date.parse(from) / 1000 },
           endTime: { seconds: Date.parse(to) / 1000 },
         });
-        const server = response.startTime.map((t) =>
-          new Date(Number(t.seconds) * 1000).toISOString().replace('.000Z', 'Z'),
-        );
+        const times = (response as unknown as { startTime: { seconds: unknown }[] }).startTime;
+        const server = times.map((t) => new Date(Number(t.seconds) * 1000).toISOString().replace('.000Z', 'Z'));
         const preview = previewSchedule(schedule, { from: new Date(from), count: 1000 })
           .map((run) => run.at)
           .filter((at) => Date.parse(at) <= Date.parse(to));
