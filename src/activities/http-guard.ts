@@ -18,6 +18,8 @@ const blockedRanges = new Set([
   'teredo',
 ]);
 
+const hostName = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$/;
+
 /** Decides which http(s) targets tasks may call. */
 export interface HttpGuard {
   /** @returns why `url` is refused, or undefined if it may be called. */
@@ -35,10 +37,15 @@ export function createHttpGuard(allowlist = ''): HttpGuard {
   for (const raw of allowlist.split(',')) {
     const entry = raw.trim().toLowerCase();
     if (!entry) continue;
-    if (entry.includes('/')) cidrs.push(ipaddr.parseCIDR(entry));
-    else if (ipaddr.isValid(entry)) cidrs.push([ipaddr.parse(entry), ipaddr.parse(entry).kind() === 'ipv4' ? 32 : 128]);
-    else if (/^[a-z0-9.-]+$/.test(entry)) hosts.add(entry);
-    else throw new Error(`SURECRON_HTTP_ALLOWLIST: "${entry}" is neither a host name nor a CIDR`);
+    const invalid = new Error(`SURECRON_HTTP_ALLOWLIST: "${entry}" is neither a host name, an IP nor a CIDR`);
+    if (entry.includes('/')) {
+      if (!ipaddr.isValidCIDR(entry)) throw invalid;
+      cidrs.push(ipaddr.parseCIDR(entry));
+    } else if (ipaddr.isValid(entry) && (entry.includes(':') || ipaddr.IPv4.isValidFourPartDecimal(entry))) {
+      const address = ipaddr.parse(entry);
+      cidrs.push([address, address.kind() === 'ipv4' ? 32 : 128]);
+    } else if (hostName.test(entry)) hosts.add(entry);
+    else throw invalid;
   }
   const allowedAddress = (address: ipaddr.IPv4 | ipaddr.IPv6): boolean =>
     cidrs.some(([range, bits]) => address.kind() === range.kind() && address.match(range, bits));
@@ -53,7 +60,11 @@ export function createHttpGuard(allowlist = ''): HttpGuard {
       }
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
         return `scheme "${parsed.protocol}" is not http(s)`;
-      const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+      // A trailing dot (`localhost.`) names the same host.
+      const host = parsed.hostname
+        .replace(/^\[|\]$/g, '')
+        .replace(/\.+$/, '')
+        .toLowerCase();
       if (hosts.has(host)) return undefined;
       if (ipaddr.isValid(host)) {
         let address = ipaddr.parse(host);

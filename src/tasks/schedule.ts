@@ -163,6 +163,6 @@ export function toScheduleOptions(
       note: scheduleNote(spec, source),
       ...(spec.maxRuns ? { remainingActions: spec.maxRuns } : {}),
     },
-    memo: { [MEMO_KEY]: { source, taskId: spec.id } },
+    memo: { [MEMO_KEY]: { source, taskId: spec.id, taskQueue } },
   };
 }

@@ -58,12 +58,16 @@ export class TaskStore {
     return { id, spec: memo.spec, source: memo.source, specHash: memo.specHash, description };
   }
 
-  /** Ids of every surecron task of the given source (or all), from the schedule list. */
+  /**
+   * Ids of this deployment's tasks (those on its task queue), of the given source or all, from the schedule list.
+   * Deployments sharing a namespace never see, and so never prune, each other's tasks.
+   */
   async listIds(source?: TaskSource): Promise<string[]> {
     const ids: string[] = [];
     for await (const summary of this.client.schedule.list()) {
-      const owner = summary.memo?.[MEMO_KEY] as { source?: TaskSource } | undefined;
-      if (owner?.source && (!source || owner.source === source)) ids.push(summary.scheduleId);
+      const owner = summary.memo?.[MEMO_KEY] as { source?: TaskSource; taskQueue?: string } | undefined;
+      if (!owner?.source || owner.taskQueue !== this.taskQueue) continue;
+      if (!source || owner.source === source) ids.push(summary.scheduleId);
     }
     return ids.sort();
   }
@@ -93,7 +97,8 @@ export class TaskStore {
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get(spec.id);
       if (current.source !== source) throw new TaskOwnershipError(spec.id, current.source);
-      if (current.specHash === wanted) return attempt > 0;
+      // Already as wanted: unchanged, or another writer stored the same spec while we retried.
+      if (current.specHash === wanted) return false;
       const options = toScheduleOptions(spec, { taskQueue: this.taskQueue, source });
       const state = current.description.state;
       const update: ScheduleUpdateOptions = {

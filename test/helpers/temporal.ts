@@ -23,7 +23,8 @@ export function uniqueId(prefix: string): string {
 export const quietLogger: Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+/** Installs a Runtime that logs nothing (tests assert on behaviour, not on log noise). */
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({

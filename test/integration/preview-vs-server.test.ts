@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { previewSchedule } from '../../src/cron/preview.js';
 import { taskSpecSchema, type ScheduleDef } from '../../src/tasks/spec.js';
 import { testClient, testStore, uniqueId } from '../helpers/temporal.js';
@@ -105,8 +106,8 @@ describe('preview equals what the server fires', () => {
         const response = await client.workflowService.listScheduleMatchingTimes({
           namespace: 'default',
           scheduleId: id,
-          startTime: { seconds: Date.parse(from) / 1000 },
-          endTime: { seconds: Date.parse(to) / 1000 },
+          startTime: msToTs(Date.parse(from)),
+          endTime: msToTs(Date.parse(to)),
         });
         const times = (response as unknown as { startTime: { seconds: unknown }[] }).startTime;
         const server = times.map((t) => new Date(Number(t.seconds) * 1000).toISOString().replace('.000Z', 'Z'));

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { bundleWorkflowCode, Worker, type ReplayResult } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { quietRuntime } from '../helpers/temporal.js';
+
+const dir = new URL('./histories/', import.meta.url).pathname;
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+async function replayAll(workflowBundle: { code: string } | { codePath: string }): Promise<ReplayResult[]> {
+  quietRuntime();
+  const histories = files.map((file) => ({
+    workflowId: file.replace(/\.json$/, ''),
+    history: JSON.parse(readFileSync(join(dir, file), 'utf8')) as unknown,
+  }));
+  const results: ReplayResult[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'surecron-replay' }, histories)) {
+    results.push(result);
+  }
+  return results;
+}
+
+/**
+ * Replays histories recorded from earlier workflow code (`npm run record:histories`) against today's
+ * workflows: a change that would break running workflows fails here, not in production.
+ */
+describe('replay of recorded histories', () => {
+  it('every recorded history replays against the current workflow code', async () => {
+    const bundlePath = process.env.SURECRON_TEST_BUNDLE;
+    assert.ok(bundlePath, 'npm test provides the workflow bundle');
+    const results = await replayAll({ codePath: bundlePath });
+    assert.equal(results.length, files.length);
+    assert.ok(files.length >= 7, `recorded histories: ${files.join(', ')}`);
+    for (const result of results)
+      assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+  });
+
+  it('a nondeterministic change to runTask fails the replay', async () => {
+    const bundle = await bundleWorkflowCode({
+      workflowsPath: new URL('./fixtures/nondeterministic.ts', import.meta.url).pathname,
+      logger: silent,
+    });
+    const results = await replayAll(bundle);
+    const broken = results.filter((r) => r.error instanceof DeterminismViolationError).map((r) => r.workflowId);
+    assert.deepEqual(
+      broken.sort(),
+      files
+        .filter((f) => !f.endsWith('.child.json'))
+        .map((f) => f.replace(/\.json$/, ''))
+        .sort(),
+      'every runTask history is flagged, no syncOrders history',
+    );
+  });
+});
