@@ -39,14 +39,15 @@ export function createActivities({ handlers, logger, http }: ActivityDeps) {
         runId: workflowExecution?.runId,
         attempt,
       });
+      const { signal, heartbeat, dispose } = attemptSignal(activity);
       const context: HandlerContext = {
         taskId,
         nominalTime,
         idempotencyKey,
         attempt,
         heartbeatDetails,
-        heartbeat: (details) => activity.heartbeat(details),
-        signal: activity.cancellationSignal,
+        heartbeat,
+        signal,
         log,
       };
       const started = Date.now();
@@ -62,6 +63,8 @@ export function createActivities({ handlers, logger, http }: ActivityDeps) {
         log.info({ durationMs: Date.now() - started }, 'handler succeeded');
         return { attempt, result };
       } catch (error) {
+        if (signal.aborted && !activity.cancellationSignal.aborted)
+          log.warn({ reason: String(signal.reason) }, 'attempt cut off');
         const err = error instanceof Error ? error : new Error(String(error));
         log.warn(
           { durationMs: Date.now() - started, err: { type: err.name, message: err.message } },
@@ -76,8 +79,47 @@ export function createActivities({ handlers, logger, http }: ActivityDeps) {
           details: [{ attempt, ...(failure?.details?.[0] as Record<string, unknown> | undefined) }],
           nextRetryDelay: failure?.nextRetryDelay as number | undefined,
         });
+      } finally {
+        dispose();
       }
     },
+  };
+}
+
+/**
+ * The abort signal a handler gets: Temporal's cancellation, plus this worker's own view of the attempt's
+ * start-to-close and heartbeat timeouts. The server retries a timed-out attempt on its own; aborting locally
+ * stops the old attempt instead of letting it overlap the retry.
+ */
+function attemptSignal(activity: Context): {
+  signal: AbortSignal;
+  heartbeat: (details?: unknown) => void;
+  dispose: () => void;
+} {
+  const { startToCloseTimeoutMs, heartbeatTimeoutMs } = activity.info;
+  const local = new AbortController();
+  let lastBeat = Date.now();
+  const timers: NodeJS.Timeout[] = [];
+  if (startToCloseTimeoutMs > 0) {
+    timers.push(setTimeout(() => local.abort(new Error('attempt timeout')), startToCloseTimeoutMs));
+  }
+  if (heartbeatTimeoutMs) {
+    const check = setInterval(
+      () => {
+        if (Date.now() - lastBeat > heartbeatTimeoutMs) local.abort(new Error('heartbeat timeout'));
+      },
+      Math.max(100, Math.floor(heartbeatTimeoutMs / 4)),
+    );
+    timers.push(check);
+  }
+  for (const timer of timers) timer.unref();
+  return {
+    signal: AbortSignal.any([activity.cancellationSignal, local.signal]),
+    heartbeat: (details) => {
+      lastBeat = Date.now();
+      activity.heartbeat(details);
+    },
+    dispose: () => timers.forEach((timer) => clearTimeout(timer)),
   };
 }
 

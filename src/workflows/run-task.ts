@@ -51,8 +51,9 @@ function nominalTimeOf(input: RunTaskInput): Date {
 
 /** How many attempts a failed handler took: reported by the activity, or inferred from the retry state. */
 function failedAttempts(error: ActivityFailure | ChildWorkflowFailure, input: RunTaskInput): number {
-  const { cause } = error;
-  if (cause instanceof ApplicationFailure) {
+  // The last attempt's failure may sit below a timeout failure (total timeout): walk the cause chain.
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    if (!(cause instanceof ApplicationFailure)) continue;
     const detail = cause.details?.[0] as { attempt?: unknown } | undefined;
     if (typeof detail?.attempt === 'number') return detail.attempt;
   }

@@ -30,6 +30,7 @@ export function quietRuntime(): void {
   Runtime.install({
     logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
     shutdownSignals: [],
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
   });
 }
 

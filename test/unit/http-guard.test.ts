@@ -109,7 +109,7 @@ describe('createHttpGuard', () => {
 
   it('the malformed-entry error names the entry and the setting', () => {
     assert.throws(() => createHttpGuard('foo bar'), {
-      message: 'SURECRON_HTTP_ALLOWLIST: "foo bar" is neither a host name nor a CIDR',
+      message: 'SURECRON_HTTP_ALLOWLIST: "foo bar" is neither a host name, an IP nor a CIDR',
     });
   });
 });
