@@ -5,9 +5,9 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { searchAttributeKeys } from './workflows/search-attributes.js';
 
-const { taskId, nominalTime, trigger, attempts } = searchAttributeKeys;
+const { taskId, nominalTime, trigger, attempts, actor, action } = searchAttributeKeys;
 /** surecron's own search attributes, registered in every namespace it uses. */
-export const searchAttributes = { taskId, nominalTime, trigger, attempts } as const;
+export const searchAttributes = { taskId, nominalTime, trigger, attempts, actor, action } as const;
 
 const indexedValueType: Record<string, number> = {
   [SearchAttributeType.KEYWORD]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,

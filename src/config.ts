@@ -11,6 +11,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** An empty value means "unset", so `${VAR:-}` in compose files falls back to the default. */
+const blankIsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema);
 const port = z.coerce.number().int().min(1).max(65535);
 const optionalString = z
   .string()
@@ -23,19 +26,23 @@ const optionalString = z
  * names: keep them exactly as they are.
  */
 export const envSchema = z.object({
-  SURECRON_API_PORT: port.default(8080),
-  SURECRON_API_HOST: z.string().min(1).default('127.0.0.1'),
+  SURECRON_API_PORT: blankIsUnset(port.default(8080)),
+  SURECRON_API_HOST: blankIsUnset(z.string().min(1).default('127.0.0.1')),
   SURECRON_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
-  SURECRON_DATA_DIR: z.string().min(1).default('.data'),
-  SURECRON_TASK_QUEUE: z.string().min(1).default('surecron'),
+  /** Named tokens: `name:token:read|write[,…]`. */
+  SURECRON_API_TOKENS: optionalString,
+  SURECRON_DATA_DIR: blankIsUnset(z.string().min(1).default('.data')),
+  SURECRON_TASK_QUEUE: blankIsUnset(z.string().min(1).default('surecron')),
   SURECRON_WORKFLOW_BUNDLE: optionalString,
   SURECRON_HTTP_ALLOWLIST: optionalString,
-  SURECRON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SURECRON_LOG_FORMAT: z.enum(['json', 'pretty', 'auto']).default('auto'),
+  SURECRON_LOG_LEVEL: blankIsUnset(
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  SURECRON_LOG_FORMAT: blankIsUnset(z.enum(['json', 'pretty', 'auto']).default('auto')),
   TEMPORAL_ADDRESS: optionalString,
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_PORT: port.default(7233),
-  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_NAMESPACE: blankIsUnset(z.string().min(1).default('default')),
+  TEMPORAL_PORT: blankIsUnset(port.default(7233)),
+  TEMPORAL_UI_PORT: blankIsUnset(port.default(8233)),
   TEMPORAL_CLI: optionalString,
 });
 

@@ -2,6 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './api/app.js';
+import { TokenConfigError } from './api/auth.js';
 import { loadOrCreateToken } from './api/token.js';
 import { connectClient, ensureSearchAttributes } from './client.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -10,6 +11,7 @@ import { temporalReadiness } from './readiness.js';
 import { applyTasks } from './tasks/apply.js';
 import { codeTasks } from './tasks/catalog.js';
 import { taskRules } from './tasks/rules.js';
+import { TaskService } from './tasks/service.js';
 import { TaskStore } from './tasks/store.js';
 import { validateTask } from './tasks/validate.js';
 import { resolveTemporalCli, TemporalCliNotFoundError } from './temporal/cli.js';
@@ -55,18 +57,15 @@ async function main(): Promise<void> {
     const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });
     await ensureSearchAttributes(client);
     const store = new TaskStore(client, config.SURECRON_TASK_QUEUE);
+    const service = new TaskService(client, store);
     const rules = taskRules(config.SURECRON_HTTP_ALLOWLIST);
-    const applied = await applyTasks(
-      store,
-      codeTasks.map((task) => validateTask(task, rules)),
-      { prune: true },
-    );
-    logger.info(applied, 'tasks in code applied');
+    const specs = codeTasks.map((task) => validateTask(task, rules));
 
     installRuntimeLogger(logger.child({ component: 'temporal' }));
     const connection = await NativeConnection.connect({ address });
     const worker = await createSurecronWorker({
       connection,
+      client,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.SURECRON_TASK_QUEUE,
       logger,
@@ -74,12 +73,17 @@ async function main(): Promise<void> {
       workflowBundlePath: config.SURECRON_WORKFLOW_BUNDLE,
     });
     const running = worker.run();
+    // Changes are audited workflows, so tasks in code are applied once the worker runs.
+    const applied = await applyTasks(service.writer('code'), specs, { prune: true });
+    logger.info(applied, 'tasks in code applied');
 
     const token = loadOrCreateToken(dataDir, config.SURECRON_API_TOKEN);
     const app = await buildApp({
-      store,
+      service,
+      rules,
       logger,
       apiToken: token.token,
+      namedTokens: config.SURECRON_API_TOKENS,
       readiness: temporalReadiness(client, config.SURECRON_TASK_QUEUE),
     });
     await app.listen({ host: config.SURECRON_API_HOST, port: config.SURECRON_API_PORT });
@@ -125,7 +129,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const known = error instanceof ConfigError || error instanceof TemporalCliNotFoundError;
-  process.stderr.write(`surecron: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`);
+  const known =
+    error instanceof ConfigError || error instanceof TemporalCliNotFoundError || error instanceof TokenConfigError;
+  process.stderr.write(`surecron: ${known ? error.message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(1);
 });

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -5,12 +6,15 @@ import { createActivities } from './activities/index.js';
 import { createHandlers } from './activities/handlers/index.js';
 import { createHttpGuard } from './activities/http-guard.js';
 import type { HandlerRegistry } from './activities/handler.js';
+import { createChangeActivities } from './activities/task-changes.js';
+import { TaskStore } from './tasks/store.js';
 import { createOrderActivities, RecordingOrderSystems, type OrderSystems } from './activities/orders.js';
 import { connectClient, ensureSearchAttributes } from './client.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { installRuntimeLogger } from './temporal/runtime-logger.js';
 import { isMain } from './util/is-main.js';
+import { attemptFailedSignal } from './workflows/run-task.js';
 import { onShutdownSignal } from './util/shutdown.js';
 
 /** Source of the workflow code in development and tests; production uses a pre-built bundle. */
@@ -18,6 +22,8 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 
 export interface SurecronWorkerOptions {
   connection: NativeConnection;
+  /** Used by the activities that carry out task changes (schedules, manual runs). */
+  client: Client;
   namespace: string;
   taskQueue: string;
   logger: Logger;
@@ -37,8 +43,11 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
       handlers: options.handlers ?? createHandlers(),
       logger: options.logger,
       http: createHttpGuard(options.httpAllowlist),
+      reportAttempt: (workflowId, failure) =>
+        options.client.workflow.getHandle(workflowId).signal(attemptFailedSignal, failure),
     }),
     ...createOrderActivities(options.orderSystems ?? new RecordingOrderSystems()),
+    ...createChangeActivities({ client: options.client, store: new TaskStore(options.client, options.taskQueue) }),
   };
   return Worker.create({
     connection: options.connection,
@@ -59,10 +68,10 @@ async function main(): Promise<void> {
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });
   await ensureSearchAttributes(client);
-  await client.connection.close();
   const connection = await NativeConnection.connect({ address });
   const worker = await createSurecronWorker({
     connection,
+    client,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.SURECRON_TASK_QUEUE,
     logger,
@@ -73,6 +82,7 @@ async function main(): Promise<void> {
   logger.info({ address, taskQueue: config.SURECRON_TASK_QUEUE }, 'worker polling');
   await worker.run();
   await connection.close();
+  await client.connection.close();
   logger.info('worker stopped');
 }
 

@@ -1,11 +1,14 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { HandlerDef } from '../tasks/spec.js';
+import type { AttemptFailure } from '../workflows/run-task.js';
 import { NonRetryableError, type HandlerContext, type HandlerRegistry } from './handler.js';
 import { callHttp, type HttpGuard } from './http.js';
 
 export interface ActivityDeps {
   handlers: HandlerRegistry;
+  /** Reports failed attempts to their run; without it only the last attempt's failure is in the history. */
+  reportAttempt?: (workflowId: string, failure: AttemptFailure) => Promise<void>;
   logger: Logger;
   http: HttpGuard;
 }
@@ -25,7 +28,7 @@ export interface RunHandlerOutput {
 /**
  * The activities of the surecron worker, built from their dependencies so tests can inject fakes.
  */
-export function createActivities({ handlers, logger, http }: ActivityDeps) {
+export function createActivities({ handlers, logger, http, reportAttempt }: ActivityDeps) {
   return {
     /** Runs one attempt of a task's handler. */
     async runHandler({ taskId, nominalTime, idempotencyKey, handler }: RunHandlerInput): Promise<RunHandlerOutput> {
@@ -72,6 +75,17 @@ export function createActivities({ handlers, logger, http }: ActivityDeps) {
         );
         // Every failure carries the attempt number, so the run can report how many attempts it took.
         const failure = err instanceof ApplicationFailure ? err : undefined;
+        if (reportAttempt && workflowExecution) {
+          const report = {
+            attempt,
+            at: new Date().toISOString(),
+            message: err.message,
+            type: failure?.type ?? err.name,
+          };
+          await reportAttempt(workflowExecution.workflowId, report).catch((e: unknown) =>
+            log.warn({ err: e }, 'could not record the failed attempt in the run history'),
+          );
+        }
         throw ApplicationFailure.create({
           message: err.message,
           type: failure?.type ?? err.name,

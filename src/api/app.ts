@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -8,7 +9,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { TaskStore } from '../tasks/store.js';
+import type { TaskService } from '../tasks/service.js';
+import type { TaskRules } from '../tasks/validate.js';
+import { operationRoutes } from './routes/misc.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { allows, authenticate, type Principal, type Scope, parseTokens } from './auth.js';
 import { HttpProblem, sendProblem } from './problem.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
@@ -25,7 +29,8 @@ declare module 'fastify' {
 }
 
 export interface ApiDeps {
-  store: TaskStore;
+  service: TaskService;
+  rules: TaskRules;
   logger: Logger;
   /** `SURECRON_API_TOKEN`: full rights. */
   apiToken: string;
@@ -70,7 +75,9 @@ export async function buildApp(deps: ApiDeps) {
   app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, () => app.swagger());
 
   app.addHook('onRequest', async (request) => {
-    const scope = request.routeOptions.config.scope ?? (request.url.startsWith('/docs') ? 'public' : 'write');
+    const path = request.url.split('?')[0] ?? '';
+    const docs = path === '/docs' || path.startsWith('/docs/');
+    const scope = request.routeOptions.config.scope ?? (docs ? 'public' : request.is404 ? 'read' : 'write');
     if (scope === 'public') return;
     const principal = authenticate(tokens, request.headers.authorization);
     if (!principal) throw new HttpProblem(401, 'Unauthorized', 'a valid bearer token is required');
@@ -81,6 +88,9 @@ export async function buildApp(deps: ApiDeps) {
   });
 
   await app.register(healthRoutes(deps.readiness));
-  await app.register(taskRoutes(deps.store));
+  // fastify-plugin lifts encapsulation, so the metrics hook sees every route.
+  await app.register(fastifyPlugin(metricsRoutes()));
+  await app.register(taskRoutes(deps.service, deps.rules));
+  await app.register(operationRoutes(deps.service, deps.rules));
   return app;
 }

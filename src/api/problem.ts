@@ -1,7 +1,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from '../tasks/errors.js';
 import { TaskValidationError, type ValidationIssue } from '../tasks/validate.js';
+import { JobNotFoundError } from '../runs/jobs.js';
+import { LedgerWindowTooLargeError } from '../runs/ledger.js';
+import { RunNotFoundError } from '../runs/run-detail.js';
 
 /** RFC 9457 problem details, as every API error is sent. */
 export interface Problem {
@@ -51,7 +55,11 @@ function toProblem(error: unknown): Problem {
   }
   if (error instanceof TaskValidationError)
     return problem(400, 'validation', 'Invalid request', error.message, [...error.issues]);
-  if (error instanceof TaskNotFoundError) return problem(404, 'not-found', 'Not found', error.message);
+  if (error instanceof TaskNotFoundError || error instanceof RunNotFoundError || error instanceof JobNotFoundError) {
+    return problem(404, 'not-found', 'Not found', error.message);
+  }
+  if (error instanceof LedgerWindowTooLargeError)
+    return problem(400, 'window-too-large', 'Invalid request', error.message);
   if (error instanceof TaskExistsError) return problem(409, 'already-exists', 'Already exists', error.message);
   if (error instanceof TaskOwnershipError) return problem(409, 'ownership', 'Managed elsewhere', error.message);
   if (error instanceof TaskConflictError) return problem(409, 'conflict', 'Conflict', error.message);
@@ -71,7 +79,12 @@ function toProblem(error: unknown): Problem {
   const fastifyError = error as Partial<FastifyError>;
   const status = fastifyError.statusCode;
   if (status && status >= 400 && status < 500) {
-    return problem(status, `http-${status}`, fastifyError.name ?? 'Bad request', fastifyError.message ?? 'bad request');
+    return problem(
+      status,
+      `http-${status}`,
+      STATUS_CODES[status] ?? 'Bad request',
+      fastifyError.message ?? 'bad request',
+    );
   }
   return problem(500, 'internal', 'Internal error', 'the server could not complete the request; see its logs');
 }

@@ -2,10 +2,13 @@ import { connectClient } from '../client.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { temporalReadiness } from '../readiness.js';
+import { taskRules } from '../tasks/rules.js';
+import { TaskService } from '../tasks/service.js';
 import { TaskStore } from '../tasks/store.js';
 import { isMain } from '../util/is-main.js';
 import { onShutdownSignal } from '../util/shutdown.js';
 import { buildApp } from './app.js';
+import { TokenConfigError } from './auth.js';
 
 /** Production entry point (`npm run start:api`): the HTTP API against `TEMPORAL_ADDRESS`; needs `SURECRON_API_TOKEN`. */
 async function main(): Promise<void> {
@@ -16,9 +19,11 @@ async function main(): Promise<void> {
   const address = config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });
   const app = await buildApp({
-    store: new TaskStore(client, config.SURECRON_TASK_QUEUE),
+    service: new TaskService(client, new TaskStore(client, config.SURECRON_TASK_QUEUE)),
+    rules: taskRules(config.SURECRON_HTTP_ALLOWLIST),
     logger,
     apiToken: config.SURECRON_API_TOKEN,
+    namedTokens: config.SURECRON_API_TOKENS,
     readiness: temporalReadiness(client, config.SURECRON_TASK_QUEUE),
   });
   await app.listen({ host: config.SURECRON_API_HOST, port: config.SURECRON_API_PORT });
@@ -30,7 +35,8 @@ async function main(): Promise<void> {
 
 if (isMain(import.meta.url)) {
   main().catch((error: unknown) => {
-    process.stderr.write(`surecron api: ${error instanceof ConfigError ? error.message : (error as Error).stack}\n`);
+    const known = error instanceof ConfigError || error instanceof TokenConfigError;
+    process.stderr.write(`surecron api: ${known ? error.message : (error as Error).stack}\n`);
     process.exit(1);
   });
 }

@@ -1,6 +1,5 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import type { LoadedDataConverter } from '@temporalio/common';
+import { listExecutions, quote } from '../temporal/visibility.js';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
@@ -49,9 +48,9 @@ export interface RunQuery {
   to?: Date;
   pageSize?: number;
   pageToken?: string;
+  /** Read each failed run's error from its history (one extra call per failed run); default true. */
+  includeErrors?: boolean;
 }
-
-const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The visibility query selecting a task's runs. */
 export function runsQuery(taskId: string, query: RunQuery = {}): string {
@@ -78,7 +77,7 @@ async function failureMessage(client: Client, execution: WorkflowExecutionInfo):
 }
 
 /** Maps a workflow execution to a Run. */
-export function toRun(execution: WorkflowExecutionInfo): Run {
+export function toRun(execution: Omit<WorkflowExecutionInfo, 'raw'>): Run {
   const attributes = execution.typedSearchAttributes;
   const nominal =
     attributes.get(searchAttributeKeys.nominalTime) ??
@@ -102,24 +101,22 @@ export async function listRuns(
   taskId: string,
   query: RunQuery = {},
 ): Promise<{ items: Run[]; nextPageToken?: string }> {
-  const response = await client.workflowService.listWorkflowExecutions({
-    namespace: client.options.namespace,
-    query: runsQuery(taskId, query),
+  const page = await listExecutions(client, runsQuery(taskId, query), {
     pageSize: query.pageSize ?? 50,
-    nextPageToken: query.pageToken ? Buffer.from(query.pageToken, 'base64url') : undefined,
+    pageToken: query.pageToken,
   });
-  const dataConverter = (client.workflow as unknown as { dataConverter: LoadedDataConverter }).dataConverter;
   const items = await Promise.all(
-    response.executions.map(async (raw) => {
-      const execution = await executionInfoFromRaw(raw, dataConverter, raw, client.options.namespace);
+    page.executions.map(async (execution) => {
       const run = toRun(execution);
-      if (run.status === 'failed' || run.status === 'timed_out' || run.status === 'terminated') {
+      if (
+        query.includeErrors !== false &&
+        (run.status === 'failed' || run.status === 'timed_out' || run.status === 'terminated')
+      ) {
         const error = await failureMessage(client, execution);
         if (error) run.error = error;
       }
       return run;
     }),
   );
-  const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
-  return { items, ...(token ? { nextPageToken: token } : {}) };
+  return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
 }

@@ -1,7 +1,6 @@
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
 import type { TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
-import type { TaskStore } from './store.js';
 
 export interface ApplyResult {
   created: string[];
@@ -10,6 +9,16 @@ export interface ApplyResult {
   deleted: string[];
   /** Tasks left alone because their id belongs to someone else (an API task or a foreign schedule). */
   skipped: { id: string; reason: string }[];
+}
+
+/** Where `applyTasks` writes: the store itself, or the audited task service. */
+export interface TaskWriter {
+  /** @throws {TaskExistsError} when the id is taken. */
+  create(spec: TaskSpec, source: TaskSource): Promise<void>;
+  /** @returns false when the stored spec already equals `spec`. */
+  replace(spec: TaskSpec, source: TaskSource): Promise<boolean>;
+  delete(id: string, source?: TaskSource): Promise<void>;
+  listIds(source?: TaskSource): Promise<string[]>;
 }
 
 export interface ApplyOptions {
@@ -25,7 +34,7 @@ export interface ApplyOptions {
  * touches schedules it does not own.
  */
 export async function applyTasks(
-  store: TaskStore,
+  store: TaskWriter,
   specs: readonly TaskSpec[],
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {

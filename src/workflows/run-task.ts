@@ -2,6 +2,8 @@ import {
   ActivityFailure,
   ApplicationFailure,
   ChildWorkflowFailure,
+  defineSignal,
+  setHandler,
   executeChild,
   log,
   proxyActivities,
@@ -24,7 +26,19 @@ export interface RunTaskInput {
   /** Only for runs started outside a Schedule; scheduled runs read the server's scheduled time. */
   nominalTime?: string;
   trigger?: RunTrigger;
+  /** One-off jobs bring their own key; tasks derive it from task id and nominal time. */
+  idempotencyKey?: string;
 }
+
+/** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */
+export interface AttemptFailure {
+  attempt: number;
+  at: string;
+  message: string;
+  type: string;
+}
+
+export const attemptFailedSignal = defineSignal<[AttemptFailure]>('attemptFailed');
 
 export interface RunTaskResult {
   taskId: string;
@@ -69,7 +83,8 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
   const { taskId, handler } = input;
   const nominal = nominalTimeOf(input);
   const nominalTime = formatInstant(nominal);
-  const idempotencyKey = `${taskId}@${nominalTime}`;
+  const idempotencyKey = input.idempotencyKey ?? `${taskId}@${nominalTime}`;
+  setHandler(attemptFailedSignal, (failure) => log.info('attempt failed', { ...failure }));
   upsertSearchAttributes([
     { key: searchAttributeKeys.taskId, value: taskId },
     { key: searchAttributeKeys.nominalTime, value: nominal },

@@ -10,6 +10,9 @@ export const searchAttributeKeys = {
   trigger: { name: 'SurecronTrigger', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
   /** Attempts the handler took, set when the run ends. */
   attempts: { name: 'SurecronAttempts', type: 'INT' } as SearchAttributeKey<'INT'>,
+  /** Audit entries (`taskChange` workflows): who did what. */
+  actor: { name: 'SurecronActor', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
+  action: { name: 'SurecronAction', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
   /** Set by the Temporal server on workflows a Schedule starts: the nominal (scheduled) time. */
   scheduledStartTime: { name: 'TemporalScheduledStartTime', type: 'DATETIME' } as SearchAttributeKey<'DATETIME'>,
 } as const;

@@ -53,8 +53,14 @@ export async function testWorker(
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   quietRuntime();
   const connection = await NativeConnection.connect({ address: options.address ?? testAddress() });
+  const client = await testClient(options.address);
+  connection.close = ((close) => async () => {
+    await client.connection.close();
+    return close();
+  })(connection.close.bind(connection));
   const worker = await createSurecronWorker({
     connection,
+    client,
     namespace: 'default',
     taskQueue: options.taskQueue,
     logger: quietLogger,

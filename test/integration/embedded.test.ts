@@ -15,7 +15,8 @@ function launch(
   script: string,
   env: Record<string, string | undefined>,
 ): { child: ChildProcess; output: () => string } {
-  const { TEMPORAL_ADDRESS: _ignored, ...inherited } = process.env;
+  const inherited = { ...process.env };
+  delete inherited.TEMPORAL_ADDRESS;
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: root,
     env: { ...inherited, SURECRON_LOG_FORMAT: 'json', SURECRON_LOG_LEVEL: 'warn', ...env },

@@ -6,7 +6,7 @@ import { ConfigError, knownEnvVars, loadConfig } from '../../src/config.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs `fn`, asserts it threw a ConfigError, and returns it. */
+/** Asserts that loadConfig(env) throws a ConfigError, and returns it. */
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
     loadConfig(env);

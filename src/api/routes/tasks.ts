@@ -1,16 +1,27 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { taskLedger } from '../../runs/ledger.js';
 import { listRuns, runStatuses } from '../../runs/runs.js';
-import { taskIdSchema } from '../../tasks/spec.js';
-import type { TaskStore } from '../../tasks/store.js';
+import type { TaskService } from '../../tasks/service.js';
+import { taskIdSchema, taskSpecSchema } from '../../tasks/spec.js';
+import { validateTask, type TaskRules } from '../../tasks/validate.js';
+import { HttpProblem } from '../problem.js';
 import { toTaskView } from '../task-view.js';
+import { isoTime, pageSize, pageToken } from './params.js';
 
 const idParams = z.object({ id: taskIdSchema });
-const pageSize = z.coerce.number().int().min(1).max(1000).default(100);
-const isoTime = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).optional();
 
-/** Task and run routes. */
-export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
+/** Task routes: CRUD, pause/resume, trigger, backfill, runs and the ledger. */
+export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPluginAsyncZod {
+  const { store, client } = service;
+  const view = async (id: string) => {
+    const task = await store.get(id);
+    const { items } = await listRuns(client, id, { pageSize: 10, includeErrors: true });
+    return toTaskView(task, items);
+  };
+  const actor = (request: { principal?: { name: string } }): string => request.principal?.name ?? 'unknown';
+
   return async (app) => {
     app.get(
       '/v1/tasks',
@@ -18,6 +29,7 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
         config: { scope: 'read' },
         schema: {
           summary: 'List tasks',
+          tags: ['tasks'],
           querystring: z.object({
             tag: z
               .string()
@@ -30,11 +42,11 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const { tag, paused, pageSize: size, pageToken } = request.query;
+        const { tag, paused, pageSize: size, pageToken: token } = request.query;
         const ids = await store.listIds();
         const [tagKey, tagValue] = tag ? [tag.slice(0, tag.indexOf('=')), tag.slice(tag.indexOf('=') + 1)] : [];
         const items = [];
-        let index = Number(pageToken ?? 0);
+        let index = Number(token ?? 0);
         for (; index < ids.length && items.length < size; index++) {
           const task = await store.get(ids[index] as string).catch(() => undefined);
           if (!task) continue;
@@ -46,13 +58,135 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
       },
     );
 
+    app.post(
+      '/v1/tasks',
+      { config: { scope: 'write' }, schema: { summary: 'Create a task', tags: ['tasks'], body: taskSpecSchema } },
+      async (request, reply) => {
+        const spec = validateTask(request.body, rules);
+        await service.change({ action: 'create', taskId: spec.id, actor: actor(request), source: 'api', spec });
+        return reply.status(201).send(await view(spec.id));
+      },
+    );
+
     app.get(
       '/v1/tasks/:id',
-      { config: { scope: 'read' }, schema: { summary: 'Get a task', params: idParams } },
-      async (request) => {
-        const task = await store.get(request.params.id);
-        const { items } = await listRuns(store.client, task.id, { pageSize: 10 });
-        return toTaskView(task, items);
+      { config: { scope: 'read' }, schema: { summary: 'Get a task', tags: ['tasks'], params: idParams } },
+      async (request) => view(request.params.id),
+    );
+
+    app.put(
+      '/v1/tasks/:id',
+      {
+        config: { scope: 'write' },
+        schema: { summary: 'Create or replace a task', tags: ['tasks'], params: idParams, body: taskSpecSchema },
+      },
+      async (request, reply) => {
+        if (request.body.id !== request.params.id) {
+          throw new HttpProblem(
+            400,
+            'Invalid request',
+            `body id "${request.body.id}" differs from path id "${request.params.id}"`,
+            [{ path: 'body.id', message: 'must equal the path id' }],
+          );
+        }
+        const spec = validateTask(request.body, rules);
+        const result = await service.change({
+          action: 'update',
+          taskId: spec.id,
+          actor: actor(request),
+          source: 'api',
+          spec,
+        });
+        return reply.status(result.created ? 201 : 200).send(await view(spec.id));
+      },
+    );
+
+    app.delete(
+      '/v1/tasks/:id',
+      { config: { scope: 'write' }, schema: { summary: 'Delete a task', tags: ['tasks'], params: idParams } },
+      async (request, reply) => {
+        await service.change({ action: 'delete', taskId: request.params.id, actor: actor(request), source: 'api' });
+        return reply.status(204).send();
+      },
+    );
+
+    for (const action of ['pause', 'resume'] as const) {
+      app.post(
+        `/v1/tasks/:id/${action}`,
+        {
+          config: { scope: 'write' },
+          schema: {
+            summary: `${action === 'pause' ? 'Pause' : 'Resume'} a task`,
+            tags: ['tasks'],
+            params: idParams,
+            body: noteBody,
+          },
+        },
+        async (request) => {
+          const { id } = request.params;
+          const note = request.body?.note;
+          const task = await store.get(id);
+          await service.change({
+            action,
+            taskId: id,
+            actor: actor(request),
+            source: task.source,
+            ...(note ? { note } : {}),
+          });
+          return view(id);
+        },
+      );
+    }
+
+    app.post(
+      '/v1/tasks/:id/trigger',
+      { config: { scope: 'write' }, schema: { summary: 'Run a task now', tags: ['tasks'], params: idParams } },
+      async (request, reply) => {
+        const { id } = request.params;
+        const task = await store.get(id);
+        const result = await service.change({
+          action: 'trigger',
+          taskId: id,
+          actor: actor(request),
+          source: task.source,
+        });
+        return reply.status(202).send(result.run);
+      },
+    );
+
+    app.post(
+      '/v1/tasks/:id/backfill',
+      {
+        config: { scope: 'write' },
+        schema: {
+          summary: 'Run a task for past fire times in [from, to)',
+          tags: ['tasks'],
+          params: idParams,
+          body: z.strictObject({
+            from: isoTime,
+            to: isoTime,
+            overlap: z.enum(['skip', 'buffer_all', 'allow_all']).optional(),
+          }),
+        },
+      },
+      async (request, reply) => {
+        const { id } = request.params;
+        const { from, to, overlap } = request.body;
+        if (from >= to)
+          throw new HttpProblem(400, 'Invalid request', '"from" must be before "to"', [
+            { path: 'body.to', message: 'must be after from' },
+          ]);
+        const task = await store.get(id);
+        const started = await service.start({
+          action: 'backfill',
+          taskId: id,
+          actor: actor(request),
+          source: task.source,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          ...(overlap ? { overlap } : {}),
+        });
+        return reply.status(202).send(started);
       },
     );
 
@@ -62,22 +196,43 @@ export function taskRoutes(store: TaskStore): FastifyPluginAsyncZod {
         config: { scope: 'read' },
         schema: {
           summary: "List a task's runs, newest first",
+          tags: ['runs'],
           params: idParams,
           querystring: z.object({
             status: z.enum(runStatuses).optional(),
             from: isoTime.optional(),
             to: isoTime.optional(),
             pageSize,
-            pageToken: z
-              .string()
-              .regex(/^[A-Za-z0-9_-]+$/, 'invalid page token')
-              .optional(),
+            pageToken,
           }),
         },
       },
       async (request) => {
         await store.get(request.params.id);
-        return listRuns(store.client, request.params.id, request.query);
+        return listRuns(client, request.params.id, { ...request.query, includeErrors: true });
+      },
+    );
+
+    app.get(
+      '/v1/tasks/:id/ledger',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'Every fire time in [from, to) matched with the runs that happened',
+          tags: ['runs'],
+          params: idParams,
+          querystring: z.object({ from: isoTime.optional(), to: isoTime.optional() }),
+        },
+      },
+      async (request) => {
+        const to = request.query.to ?? new Date();
+        const from = request.query.from ?? new Date(to.getTime() - 86_400_000);
+        if (from >= to)
+          throw new HttpProblem(400, 'Invalid request', '"from" must be before "to"', [
+            { path: 'querystring.to', message: 'must be after from' },
+          ]);
+        await store.get(request.params.id).catch(() => undefined);
+        return taskLedger(client, request.params.id, from, to);
       },
     );
   };

@@ -1,0 +1,18 @@
+/** Workflow of the bare-Temporal baseline: one trivial activity, given the schedule's nominal time. */
+import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+
+/** Set by the server on every workflow a Schedule starts. */
+const scheduledStartTime = { name: 'TemporalScheduledStartTime', type: 'DATETIME' } as SearchAttributeKey<'DATETIME'>;
+
+export interface BareActivities {
+  benchActivity(i: number, nominalMs: number): Promise<void>;
+}
+
+const { benchActivity } = proxyActivities<BareActivities>({ startToCloseTimeout: '1m' });
+
+export async function benchBare(i: number): Promise<void> {
+  const info = workflowInfo();
+  const nominal = info.typedSearchAttributes.get(scheduledStartTime) ?? info.startTime;
+  await benchActivity(i, nominal.getTime());
+}

@@ -1,0 +1,170 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** VmRSS of a process in bytes, or undefined once it is gone. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/** CPU time (user + system) a process has used so far, in ms. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples RSS of some processes once a second; mean and peak per process, plus CPU used between start and stop. */
+export class ProcessSampler {
+  private readonly samples = new Map<string, number[]>();
+  private readonly cpuStart = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+
+  constructor(private readonly pids: Readonly<Record<string, number>>) {}
+
+  start(): void {
+    this.startedAt = Date.now();
+    for (const [name, pid] of Object.entries(this.pids)) this.cpuStart.set(name, cpuMs(pid) ?? 0);
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 1000);
+  }
+
+  private sample(): void {
+    for (const [name, pid] of Object.entries(this.pids)) {
+      const rss = rssBytes(pid);
+      if (rss !== undefined) this.samples.set(name, [...(this.samples.get(name) ?? []), rss]);
+    }
+  }
+
+  /** Per process: mean and peak RSS (MB) and CPU use as % of one core over the sampled time. */
+  stop(): Record<string, { rssMeanMb: number; rssPeakMb: number; cpuPct: number }> {
+    this.sample();
+    clearInterval(this.timer);
+    const elapsed = Math.max(1, Date.now() - this.startedAt);
+    const mb = (bytes: number): number => Math.round((bytes / 2 ** 20) * 10) / 10;
+    return Object.fromEntries(
+      Object.entries(this.pids).map(([name, pid]) => {
+        const values = this.samples.get(name) ?? [0];
+        const cpu = (cpuMs(pid) ?? 0) - (this.cpuStart.get(name) ?? 0);
+        return [
+          name,
+          {
+            rssMeanMb: mb(values.reduce((a, b) => a + b, 0) / values.length),
+            rssPeakMb: mb(Math.max(...values)),
+            cpuPct: Math.round((cpu / elapsed) * 1000) / 10,
+          },
+        ];
+      }),
+    );
+  }
+}
+
+export const REDIS_SERVER = '/usr/bin/redis-server';
+
+function hasRedis(): boolean {
+  return spawnSync(REDIS_SERVER, ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+/**
+ * Makes sure redis-server exists: installs it with apt-get when missing and running as root.
+ * @returns a note explaining why BullMQ is skipped, or undefined when redis-server is available.
+ */
+export function ensureRedisServer(log: (line: string) => void): string | undefined {
+  if (hasRedis()) return undefined;
+  if (process.getuid?.() !== 0) return `${REDIS_SERVER} is missing and we are not root: BullMQ skipped`;
+  log(`${REDIS_SERVER} is missing: installing redis-server with apt-get`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = spawnSync('apt-get', ['update'], { stdio: 'ignore', env });
+  const install = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], {
+    stdio: 'ignore',
+    env,
+  });
+  if (update.status !== 0 || install.status !== 0 || !hasRedis()) {
+    return `installing redis-server with apt-get failed (status ${install.status}): BullMQ skipped`;
+  }
+  return undefined;
+}
+
+export interface RedisServer {
+  port: number;
+  pid: number;
+  version: string;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server on a free port without persistence. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    REDIS_SERVER,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    { stdio: 'ignore' },
+  );
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const redis = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => undefined);
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      if (redis.status !== 'ready') await redis.connect();
+      await redis.ping();
+      break;
+    } catch (error) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGKILL');
+        throw new Error(`redis-server did not start on port ${port}: ${(error as Error).message}`, { cause: error });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const info = await redis.info('server');
+  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  return {
+    port,
+    pid: child.pid as number,
+    version,
+    flush: async () => {
+      await redis.flushall();
+    },
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      redis.disconnect();
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/** Messages between bench/schedules.ts (the parent) and bench/runner.ts (one child per system and size). */
+
+export const systems = ['surecron', 'temporal', 'bullmq', 'croner'] as const;
+export type SystemName = (typeof systems)[number];
+
+export interface RunnerConfig {
+  system: SystemName;
+  size: number;
+  /** Temporal frontend (surecron, temporal). */
+  address?: string;
+  /** Pre-built workflow bundles (surecron, temporal). */
+  surecronBundle?: string;
+  bareBundle?: string;
+  /** redis-server port (bullmq). */
+  redisPort?: number;
+}
+
+/** One executed run: schedule index, nominal (intended) time and the time the handler started, epoch ms. */
+export type RunRecord = [i: number, nominal: number, start: number];
+
+export type ChildMessage =
+  | { type: 'ready'; setupMs: number }
+  | { type: 'result'; records: RunRecord[]; startedInWindow: number; drainMs: number }
+  | { type: 'stopped'; cleanupMs: number }
+  | { type: 'error'; message: string };
+
+export type ParentMessage = { type: 'window'; t0: number; t1: number; drainMaxMs: number };
+
+/** What a running system gives the runner. */
+export interface RunningSystem {
+  /** Deletes its schedules and closes its connections. */
+  stop(): Promise<void>;
+}
+
+export type Recorder = (i: number, nominal: number, start: number) => void;

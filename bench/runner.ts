@@ -1,0 +1,79 @@
+/**
+ * One system at one size, in a child process of bench/schedules.ts so each measurement has its own heap and its
+ * own RSS. Protocol (IPC): → ready; ← window; → result (after the window and a drain); → stopped.
+ */
+import { expectedFires } from './lib/cadence.js';
+import type { ChildMessage, ParentMessage, Recorder, RunRecord, RunnerConfig, RunningSystem } from './lib/protocol.js';
+import { startBullmq } from './systems/bullmq.js';
+import { startCroner } from './systems/croner.js';
+import { startSurecron } from './systems/surecron.js';
+import { startTemporal } from './systems/temporal.js';
+
+const starters: Record<RunnerConfig['system'], (config: RunnerConfig, record: Recorder) => Promise<RunningSystem>> = {
+  surecron: startSurecron,
+  temporal: startTemporal,
+  bullmq: startBullmq,
+  croner: startCroner,
+};
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) reject(new Error('bench/runner.ts runs as a child of bench/schedules.ts'));
+    else process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_RUNNER_CONFIG ?? '') as RunnerConfig;
+  const state: { window?: ParentMessage } = {};
+  const windowReceived = new Promise<ParentMessage>((resolve) => {
+    process.on('message', (message: ParentMessage) => {
+      if (message.type === 'window') resolve(message);
+    });
+  });
+  const records: RunRecord[] = [];
+  let startedInWindow = 0;
+  let lastInWindowAt = Date.now();
+  const record: Recorder = (i, nominal, start) => {
+    const { window } = state;
+    if (!window) return; // still warming up
+    if (start >= window.t0 && start < window.t1) startedInWindow += 1;
+    if (nominal >= window.t0 && nominal < window.t1) {
+      records.push([i, nominal, start]);
+      lastInWindowAt = start;
+    }
+  };
+
+  const setupStarted = Date.now();
+  const system = await starters[config.system](config, record);
+  await send({ type: 'ready', setupMs: Date.now() - setupStarted });
+
+  state.window = await windowReceived;
+  const { t0, t1, drainMaxMs } = state.window;
+  const expected = expectedFires(config.size, t0, t1);
+  await sleep(Math.max(0, t1 - Date.now()));
+  // Drain: wait for late runs of the window until every fire ran, nothing came for 10 s, or drainMaxMs passed.
+  const drainStarted = Date.now();
+  const unique = (): number => new Set(records.map(([i, nominal]) => `${i}@${nominal}`)).size;
+  while (Date.now() - drainStarted < drainMaxMs) {
+    if (unique() >= expected && Date.now() - drainStarted >= 1000) break;
+    if (Date.now() - Math.max(lastInWindowAt, drainStarted) > 10_000) break;
+    await sleep(250);
+  }
+  const snapshot = records.slice();
+  await send({ type: 'result', records: snapshot, startedInWindow, drainMs: Date.now() - drainStarted });
+
+  const cleanupStarted = Date.now();
+  await system.stop();
+  await send({ type: 'stopped', cleanupMs: Date.now() - cleanupStarted });
+}
+
+main().then(
+  () => process.exit(0),
+  async (error: unknown) => {
+    await send({ type: 'error', message: (error as Error).stack ?? String(error) }).catch(() => undefined);
+    process.exit(1);
+  },
+);

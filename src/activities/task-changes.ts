@@ -1,0 +1,121 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { redactSpec } from '../api/task-view.js';
+import { previewSchedule } from '../cron/preview.js';
+import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
+import { TaskOwnershipError } from '../tasks/errors.js';
+import { RUN_TASK_WORKFLOW, toRunInput } from '../tasks/schedule.js';
+import type { TaskStore } from '../tasks/store.js';
+import { TaskValidationError } from '../tasks/validate.js';
+import { formatInstant, type RunTaskInput } from '../workflows/run-task.js';
+import { searchAttributeKeys } from '../workflows/search-attributes.js';
+
+export interface ChangeActivityDeps {
+  client: Client;
+  store: TaskStore;
+}
+
+/** A change's outcome plus, for a backfill, the run input of every fire. */
+export interface AppliedChange extends TaskChangeResult {
+  runInput?: RunTaskInput;
+}
+
+/** Domain errors cross the workflow boundary as non-retryable failures of the same type. */
+function asFailure(error: unknown): unknown {
+  if (!(error instanceof Error) || !error.name.startsWith('Task')) return error;
+  const details = error instanceof TaskValidationError ? [error.issues] : [];
+  return ApplicationFailure.create({ message: error.message, type: error.name, nonRetryable: true, details });
+}
+
+/** Activities that carry out task changes inside the audited `taskChange` workflow. */
+export function createChangeActivities({ client, store }: ChangeActivityDeps) {
+  async function apply(change: TaskChange & { at: string }): Promise<AppliedChange> {
+    const { taskId } = change;
+    switch (change.action) {
+      case 'create':
+        await store.create(change.spec, change.source);
+        return { after: redactSpec(change.spec) };
+      case 'update':
+      case 'apply': {
+        if (change.action === 'apply' && change.op === 'delete') {
+          const current = await store.get(taskId);
+          await store.delete(taskId, change.source);
+          return { before: redactSpec(current.spec) };
+        }
+        const current = await store.get(taskId).catch(() => undefined);
+        if (!current) {
+          await store.create(change.spec, change.source);
+          return { after: redactSpec(change.spec), created: true };
+        }
+        await store.replace(change.spec, change.source);
+        return { before: redactSpec(current.spec), after: redactSpec(change.spec) };
+      }
+      case 'delete': {
+        const current = await store.get(taskId);
+        if (current.source !== change.source) throw new TaskOwnershipError(taskId, current.source);
+        await store.delete(taskId);
+        return { before: redactSpec(current.spec) };
+      }
+      case 'pause':
+      case 'resume': {
+        const current = await store.get(taskId);
+        const handle = client.schedule.getHandle(taskId);
+        const note = change.note ?? `${change.action}d by ${change.actor}`;
+        if (change.action === 'pause') await handle.pause(note);
+        else await handle.unpause(note);
+        const { state } = current.description;
+        return {
+          before: { paused: state.paused, note: state.note },
+          after: { paused: change.action === 'pause', note },
+        };
+      }
+      case 'trigger': {
+        const current = await store.get(taskId);
+        const nominalTime = change.at;
+        const workflowId = `${taskId}-manual-${nominalTime}`;
+        try {
+          const handle = await client.workflow.start(RUN_TASK_WORKFLOW, {
+            taskQueue: store.taskQueue,
+            workflowId,
+            args: [{ ...toRunInput(current.spec), nominalTime, trigger: 'manual' }],
+            typedSearchAttributes: [
+              { key: searchAttributeKeys.taskId, value: taskId },
+              { key: searchAttributeKeys.trigger, value: 'manual' },
+            ],
+          });
+          return { run: { workflowId, runId: handle.firstExecutionRunId } };
+        } catch (error) {
+          // A retried attempt finds the run its first attempt started.
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const { runId } = await client.workflow.getHandle(workflowId).describe();
+          return { run: { workflowId, runId } };
+        }
+      }
+      case 'backfill': {
+        const current = await store.get(taskId);
+        const to = Date.parse(change.to);
+        const times = previewSchedule(current.spec.schedule, {
+          from: new Date(Date.parse(change.from) - 1000),
+          count: 1000,
+        })
+          .map((run) => run.at)
+          .filter((at) => Date.parse(at) >= Date.parse(change.from) && Date.parse(at) < to);
+        return { times, runInput: toRunInput(current.spec) };
+      }
+    }
+  }
+
+  return {
+    /** Carries out one task change; domain errors fail it without retries. */
+    async applyTaskChange(change: TaskChange & { at: string }): Promise<AppliedChange> {
+      Context.current().log.info('applying task change', { taskId: change.taskId, action: change.action });
+      try {
+        return await apply(change);
+      } catch (error) {
+        throw asFailure(error);
+      }
+    },
+  };
+}
+
+export { formatInstant };

@@ -1,0 +1,106 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { createHash } from 'node:crypto';
+import type { HandlerDef, RetryDef, TimeoutsDef } from '../tasks/spec.js';
+import { RUN_TASK_WORKFLOW, toRunInput } from '../tasks/schedule.js';
+import { taskSpecSchema } from '../tasks/spec.js';
+import { formatInstant } from '../workflows/run-task.js';
+import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { toRun, type Run } from './runs.js';
+
+export interface JobRequest {
+  handler: HandlerDef;
+  input?: unknown;
+  idempotencyKey: string;
+  runAt?: string;
+  retry?: RetryDef;
+  timeouts?: TimeoutsDef;
+}
+
+/** Thrown when no job has the given id. */
+export class JobNotFoundError extends Error {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} not found`);
+    this.name = 'JobNotFoundError';
+  }
+}
+
+/** A job's id is a digest of its idempotency key: the same key always names the same job. */
+export function jobIdFor(idempotencyKey: string): string {
+  return createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32);
+}
+
+const workflowIdFor = (jobId: string): string => `job-${jobId}`;
+
+/**
+ * Submits a one-off run. The workflow id derives from the idempotency key and ids are never reused, so
+ * concurrent or repeated submissions with one key end in one execution: Temporal refuses the second start.
+ */
+export async function submitJob(client: Client, taskQueue: string, request: JobRequest, now = new Date()) {
+  const jobId = jobIdFor(request.idempotencyKey);
+  const workflowId = workflowIdFor(jobId);
+  const taskId = `job.${jobId.slice(0, 16)}`;
+  const handler =
+    request.input !== undefined && request.handler.type !== 'http'
+      ? { ...request.handler, input: request.input }
+      : request.handler;
+  const spec = taskSpecSchema.parse({
+    id: taskId,
+    schedule: { every: '24h' },
+    handler,
+    retry: request.retry,
+    timeouts: request.timeouts,
+  });
+  const runAt = request.runAt ? new Date(request.runAt) : now;
+  try {
+    await client.workflow.start(RUN_TASK_WORKFLOW, {
+      taskQueue,
+      workflowId,
+      args: [
+        {
+          ...toRunInput(spec),
+          nominalTime: formatInstant(runAt),
+          trigger: 'manual',
+          idempotencyKey: request.idempotencyKey,
+        },
+      ],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      ...(runAt > now ? { startDelay: runAt.getTime() - now.getTime() } : {}),
+      typedSearchAttributes: [
+        { key: searchAttributeKeys.taskId, value: taskId },
+        { key: searchAttributeKeys.trigger, value: 'manual' },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  return { jobId, workflowId };
+}
+
+/**
+ * A job's status and, once done, its result or error.
+ * @throws {JobNotFoundError}
+ */
+export async function getJob(
+  client: Client,
+  jobId: string,
+): Promise<{ jobId: string; run: Run; result?: unknown; error?: string }> {
+  const handle = client.workflow.getHandle(workflowIdFor(jobId));
+  try {
+    const description = await handle.describe();
+    const run = toRun(description);
+    if (run.status === 'succeeded') {
+      const output = (await handle.result()) as { result?: unknown; attempt?: number };
+      return { jobId, run: { ...run, attempts: output.attempt ?? run.attempts }, result: output.result };
+    }
+    if (run.status === 'running') return { jobId, run };
+    const error = await handle.result().then(
+      () => undefined,
+      (e: unknown) =>
+        (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message,
+    );
+    return { jobId, run, ...(error ? { error: String(error) } : {}) };
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
+    throw error;
+  }
+}

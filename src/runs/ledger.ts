@@ -1,0 +1,213 @@
+import type { Client } from '@temporalio/client';
+import { previewSchedule } from '../cron/preview.js';
+import { listAudit, type AuditEntry } from '../tasks/audit.js';
+import type { TaskSpec } from '../tasks/spec.js';
+import { listRuns, type Run } from './runs.js';
+
+export const ledgerOutcomes = [
+  'succeeded',
+  'failed',
+  'running',
+  'pending',
+  'skipped_overlap',
+  'missed',
+  'paused',
+] as const;
+export type LedgerOutcome = (typeof ledgerOutcomes)[number];
+
+export interface LedgerItem {
+  nominalTime: string;
+  outcome: LedgerOutcome;
+  workflowId?: string;
+  attempts?: number;
+}
+
+export interface LedgerSummary {
+  expected: number;
+  succeeded: number;
+  failed: number;
+  running: number;
+  skipped: number;
+  missed: number;
+  duplicates: number;
+}
+
+/** The task as it was over a stretch of time, rebuilt from the audit trail. */
+export interface SpecSegment {
+  from: number;
+  to: number;
+  spec?: TaskSpec;
+  paused: boolean;
+}
+
+/** A fire the spec implied, and whether the task was paused then. */
+export interface ExpectedFire {
+  at: number;
+  paused: boolean;
+  overlap: TaskSpec['overlap'];
+}
+
+/** A fire younger than this with no run yet is pending, not missed: the scheduler starts runs a moment late. */
+export const PENDING_GRACE_MS = 60_000;
+/** Upper bound of fires one ledger request lists. */
+export const MAX_LEDGER_FIRES = 10_000;
+
+/** Thrown when a window would list more fires than `MAX_LEDGER_FIRES`. */
+export class LedgerWindowTooLargeError extends Error {}
+
+/**
+ * Rebuilds the task's spec and pause state over time from its audit entries (oldest first): creates and updates
+ * set the spec, pauses and resumes the state, deletes end it. Before the first entry the task did not exist.
+ */
+export function specTimeline(entries: readonly AuditEntry[], end: number): SpecSegment[] {
+  const segments: SpecSegment[] = [];
+  let spec: TaskSpec | undefined;
+  let paused = false;
+  let since = Number.NEGATIVE_INFINITY;
+  const close = (at: number): void => {
+    if (at > since) segments.push({ from: since, to: at, spec, paused });
+    since = at;
+  };
+  for (const entry of [...entries].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
+    const at = Date.parse(entry.at);
+    const after = entry.after as (TaskSpec & { paused?: boolean }) | { paused: boolean } | undefined;
+    switch (entry.action) {
+      case 'create':
+      case 'update':
+      case 'apply':
+        close(at);
+        if (after && 'schedule' in after) {
+          const before = entry.before as TaskSpec | undefined;
+          if (!spec || !before || before.paused !== after.paused) paused = after.paused;
+          spec = after;
+        } else {
+          spec = undefined;
+        }
+        break;
+      case 'delete':
+        close(at);
+        spec = undefined;
+        break;
+      case 'pause':
+      case 'resume':
+        close(at);
+        paused = entry.action === 'pause';
+        break;
+      default:
+        break;
+    }
+  }
+  close(end);
+  return segments.filter((segment) => segment.spec !== undefined);
+}
+
+/** Every fire the segments imply in [from, to). */
+export function expectedFires(segments: readonly SpecSegment[], from: number, to: number): ExpectedFire[] {
+  const fires: ExpectedFire[] = [];
+  for (const segment of segments) {
+    const start = Math.max(from, segment.from);
+    const end = Math.min(to, segment.to);
+    if (start >= end || !segment.spec) continue;
+    for (const run of previewSchedule(segment.spec.schedule, {
+      from: new Date(start - 1),
+      count: MAX_LEDGER_FIRES + 1,
+    })) {
+      const at = Date.parse(run.at);
+      if (at >= end) break;
+      if (at >= start) fires.push({ at, paused: segment.paused, overlap: segment.spec.overlap });
+      if (fires.length > MAX_LEDGER_FIRES) {
+        throw new LedgerWindowTooLargeError(`the window holds more than ${MAX_LEDGER_FIRES} fires; narrow it`);
+      }
+    }
+  }
+  return fires.sort((a, b) => a.at - b.at);
+}
+
+const rank: Record<Run['status'], number> = {
+  succeeded: 0,
+  running: 1,
+  failed: 2,
+  timed_out: 2,
+  cancelled: 3,
+  terminated: 3,
+};
+
+/**
+ * Matches expected fires with actual runs. A fire with a run takes the run's outcome (a success wins over a
+ * failed duplicate); without one it is pending while young, skipped when another run of the task was running at
+ * that moment under an overlap policy that skips, and missed otherwise. Nominal times with more than one run count
+ * as duplicates.
+ */
+export function buildLedger(
+  fires: readonly ExpectedFire[],
+  runs: readonly Run[],
+  now: number,
+): { items: LedgerItem[]; summary: LedgerSummary } {
+  const byNominal = new Map<number, Run[]>();
+  for (const run of runs) {
+    const at = Date.parse(run.nominalTime);
+    byNominal.set(at, [...(byNominal.get(at) ?? []), run]);
+  }
+  const busyAt = (at: number): boolean =>
+    runs.some(
+      (run) => Date.parse(run.startedAt) <= at && (run.closedAt === undefined || Date.parse(run.closedAt) > at),
+    );
+  const summary: LedgerSummary = {
+    expected: 0,
+    succeeded: 0,
+    failed: 0,
+    running: 0,
+    skipped: 0,
+    missed: 0,
+    duplicates: 0,
+  };
+  const items = fires.map(({ at, paused, overlap }): LedgerItem => {
+    const nominalTime = new Date(at).toISOString().replace('.000Z', 'Z');
+    const matched = (byNominal.get(at) ?? []).sort((a, b) => rank[a.status] - rank[b.status]);
+    if (!paused) summary.expected += 1;
+    if (matched.length > 1) summary.duplicates += 1;
+    const [run] = matched;
+    if (run) {
+      const outcome: LedgerOutcome =
+        run.status === 'succeeded' ? 'succeeded' : run.status === 'running' ? 'running' : 'failed';
+      if (outcome === 'succeeded') summary.succeeded += 1;
+      else if (outcome === 'running') summary.running += 1;
+      else summary.failed += 1;
+      return { nominalTime, outcome, workflowId: run.workflowId, attempts: run.attempts };
+    }
+    if (paused) return { nominalTime, outcome: 'paused' };
+    if (at > now - PENDING_GRACE_MS) return { nominalTime, outcome: 'pending' };
+    if (overlap !== 'allow_all' && busyAt(at)) {
+      summary.skipped += 1;
+      return { nominalTime, outcome: 'skipped_overlap' };
+    }
+    summary.missed += 1;
+    return { nominalTime, outcome: 'missed' };
+  });
+  return { items, summary };
+}
+
+async function allPages<T>(page: (token?: string) => Promise<{ items: T[]; nextPageToken?: string }>): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  do {
+    const result = await page(token);
+    all.push(...result.items);
+    token = result.nextPageToken;
+  } while (token);
+  return all;
+}
+
+/**
+ * The run ledger of a task over [from, to): every fire its specs implied, matched with the runs that happened.
+ * Specs and pauses come from the audit trail, runs from Temporal's visibility store.
+ * @throws {LedgerWindowTooLargeError} when the window holds too many fires.
+ */
+export async function taskLedger(client: Client, taskId: string, from: Date, to: Date, now = new Date()) {
+  const entries = await allPages((pageToken) => listAudit(client, { taskId, to, pageToken, pageSize: 1000 }));
+  const fires = expectedFires(specTimeline(entries, to.getTime()), from.getTime(), to.getTime());
+  const runs = await allPages((pageToken) =>
+    listRuns(client, taskId, { pageToken, pageSize: 1000, includeErrors: false }),
+  );
+  return buildLedger(fires, runs, now.getTime());
+}
