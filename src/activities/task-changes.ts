@@ -110,7 +110,7 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
     async applyTaskChange(change: TaskChange & { at: string }): Promise<AppliedChange> {
       Context.current().log.info('applying task change', { taskId: change.taskId, action: change.action });
       try {
-        return await apply(change);
+        return { ...(await apply(change)), appliedAt: new Date().toISOString() };
       } catch (error) {
         throw asFailure(error);
       }

@@ -48,7 +48,9 @@ export interface ExpectedFire {
 }
 
 /** A fire younger than this with no run yet is pending, not missed: the scheduler starts runs a moment late. */
-export const PENDING_GRACE_MS = 60_000;
+export const PENDING_GRACE_MS = 15_000;
+/** Overlap policies under which a fire that finds a run still going is dropped rather than queued. */
+const skipsWhenBusy = new Set<TaskSpec['overlap']>(['skip', 'buffer_one']);
 /** Upper bound of fires one ledger request lists. */
 export const MAX_LEDGER_FIRES = 10_000;
 
@@ -134,8 +136,9 @@ const rank: Record<Run['status'], number> = {
 
 /**
  * Matches expected fires with actual runs. A fire with a run takes the run's outcome (a success wins over a
- * failed duplicate); without one it is pending while young, skipped when another run of the task was running at
- * that moment under an overlap policy that skips, and missed otherwise. Nominal times with more than one run count
+ * failed duplicate). Without one it is paused if the task was paused then; skipped if another run of the task was
+ * going at that moment under an overlap policy that drops such fires (`skip`, `buffer_one` beyond the one it
+ * keeps); pending while younger than `PENDING_GRACE_MS`; missed otherwise. Nominal times with more than one run count
  * as duplicates.
  */
 export function buildLedger(
@@ -176,11 +179,11 @@ export function buildLedger(
       return { nominalTime, outcome, workflowId: run.workflowId, attempts: run.attempts };
     }
     if (paused) return { nominalTime, outcome: 'paused' };
-    if (at > now - PENDING_GRACE_MS) return { nominalTime, outcome: 'pending' };
-    if (overlap !== 'allow_all' && busyAt(at)) {
+    if (skipsWhenBusy.has(overlap) && busyAt(at)) {
       summary.skipped += 1;
       return { nominalTime, outcome: 'skipped_overlap' };
     }
+    if (at > now - PENDING_GRACE_MS) return { nominalTime, outcome: 'pending' };
     summary.missed += 1;
     return { nominalTime, outcome: 'missed' };
   });

@@ -39,9 +39,9 @@ export async function listAudit(
   const page = await listExecutions(client, clauses.join(' AND '), query);
   const items = page.executions.map((execution): AuditEntry => {
     const attributes = execution.typedSearchAttributes;
-    const audit = execution.memo?.audit as { before?: unknown; after?: unknown } | undefined;
+    const audit = execution.memo?.audit as { before?: unknown; after?: unknown; appliedAt?: string } | undefined;
     return {
-      at: (execution.closeTime ?? execution.startTime).toISOString(),
+      at: audit?.appliedAt ?? (execution.closeTime ?? execution.startTime).toISOString(),
       actor: attributes.get(searchAttributeKeys.actor) ?? 'unknown',
       action: (attributes.get(searchAttributeKeys.action) ?? 'update') as TaskAction,
       taskId: attributes.get(searchAttributeKeys.taskId) ?? '',

@@ -25,6 +25,8 @@ export type TaskChange = {
 export interface TaskChangeResult {
   before?: unknown;
   after?: unknown;
+  /** When the change took effect (right after the schedule was written); the audit entry's time. */
+  appliedAt?: string;
   /** `update` of a task that did not exist creates it. */
   created?: boolean;
   /** `trigger`: the run it started. */

@@ -72,8 +72,12 @@ async function goInstall(dir: string, env: NodeJS.ProcessEnv, onProgress: (line:
       onProgress(`  … ${Math.round((Date.now() - started) / 1000)} s, ${compiled} packages compiled`);
     }, 15_000);
     child.stderr.setEncoding('utf8');
+    let partial = '';
     child.stderr.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n')) {
+      // Chunks may split lines: keep the unfinished tail for the next one.
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
         if (line.startsWith('go: downloading')) onProgress(`  ${line}`);
         if (line.includes('/compile ')) compiled += 1;
       }

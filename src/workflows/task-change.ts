@@ -26,7 +26,7 @@ const { applyTaskChange } = proxyActivities<ReturnType<typeof createChangeActivi
  */
 export async function taskChange(change: TaskChange): Promise<TaskChangeResult> {
   const { runInput, ...result } = await applyTaskChange({ ...change, at: formatInstant(workflowInfo().startTime) });
-  upsertMemo({ audit: { before: result.before, after: result.after } });
+  upsertMemo({ audit: { before: result.before, after: result.after, appliedAt: result.appliedAt } });
   if (change.action === 'backfill' && runInput && result.times) {
     await backfill(change.taskId, result.times, runInput, change.overlap ?? 'buffer_all');
   }

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ensureSearchAttributes } from '../../src/client.js';
+import { taskLedger } from '../../src/runs/ledger.js';
+import { TaskService } from '../../src/tasks/service.js';
+import { taskSpecSchema } from '../../src/tasks/spec.js';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../helpers/ports.js';
+import { testClient, testStore, testWorker, uniqueId } from '../helpers/temporal.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Sleeps until the next instant whose milliseconds are 500, so changes never race a fire on a whole second. */
+const toHalfSecond = (): Promise<void> => sleep((1500 - (Date.now() % 1000)) % 1000 || 1000);
+
+/**
+ * The ledger is the proof that nothing was missed or doubled, so it must agree exactly with an independent sink
+ * (what the handler saw) over a window that holds a forced overlap skip, a pause, a spec change and a forced
+ * catch-up miss (the server killed for longer than the catch-up window).
+ */
+describe('ledger exactness', () => {
+  it('matches an independent sink across an overlap skip, a pause, a spec change and a catch-up miss', async (t) => {
+    const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
+    assert.ok(cli, 'npm test provides the Temporal CLI');
+    const dbFile = join(process.env.SURECRON_TEST_WORKDIR ?? '/tmp', `${uniqueId('ledger')}.db`);
+    const port = await freePort();
+    const start = (): Promise<DevServer> =>
+      startDevServer({
+        executable: { kind: 'path', path: cli, source: 'TEMPORAL_CLI' },
+        dbFile,
+        port,
+        namespace: 'default',
+      });
+    let server = await start();
+    let client = await testClient(server.address);
+    await ensureSearchAttributes(client);
+    const taskQueue = uniqueId('tq');
+    const id = uniqueId('ledger');
+    const sink: string[] = [];
+    let slow = false;
+    const handlers = {
+      record: async (_: unknown, ctx: { nominalTime: string }) => {
+        sink.push(ctx.nominalTime);
+        if (slow) await sleep(5_000);
+      },
+    };
+    const base = { id, handler: { type: 'function', name: 'record' }, catchupWindow: '10s' };
+    const marks: Record<string, number> = {};
+    try {
+      let w = await testWorker({ taskQueue, handlers, address: server.address });
+      let running = w.worker.run();
+      let service = new TaskService(client, testStore(client, taskQueue));
+      await toHalfSecond();
+      const from = Date.now();
+      await service.change({
+        action: 'create',
+        taskId: id,
+        actor: 'test',
+        source: 'api',
+        spec: taskSpecSchema.parse({ ...base, schedule: { cron: '*/2 * * * * *' }, overlap: 'skip' }),
+      });
+      await sleep(4_000);
+      // A 5 s run: the two fires during it are skipped (overlap: skip).
+      await toHalfSecond();
+      slow = true;
+      marks.slowFrom = Date.now();
+      await sleep(2_000);
+      slow = false;
+      await sleep(5_000);
+      marks.slowTo = Date.now();
+      await toHalfSecond();
+      marks.pause = Date.now();
+      await service.change({ action: 'pause', taskId: id, actor: 'test', source: 'api' });
+      await sleep(4_000);
+      await toHalfSecond();
+      marks.resume = Date.now();
+      await service.change({ action: 'resume', taskId: id, actor: 'test', source: 'api' });
+      await sleep(3_000);
+      await toHalfSecond();
+      marks.update = Date.now();
+      await service.change({
+        action: 'update',
+        taskId: id,
+        actor: 'test',
+        source: 'api',
+        spec: taskSpecSchema.parse({ ...base, schedule: { cron: '*/3 * * * * *' }, overlap: 'buffer_all' }),
+      });
+      await sleep(4_000);
+
+      // Kill the server for longer than the catch-up window.
+      w.worker.shutdown();
+      await running;
+      await w.connection.close();
+      await client.connection.close();
+      marks.kill = Date.now();
+      process.kill(server.pid!, 'SIGKILL');
+      await sleep(20_000);
+      server = await start();
+      marks.restart = Date.now();
+      client = await testClient(server.address);
+      w = await testWorker({ taskQueue, handlers, address: server.address });
+      running = w.worker.run();
+      await sleep(9_000);
+      const to = Date.now() - 2_000;
+      const ledger = await taskLedger(client, id, new Date(from), new Date(to));
+      service = new TaskService(client, testStore(client, taskQueue));
+      w.worker.shutdown();
+      await running;
+      await w.connection.close();
+
+      const { items, summary } = ledger;
+      t.diagnostic(
+        JSON.stringify({
+          summary,
+          marks: Object.fromEntries(Object.entries(marks).map(([k, v]) => [k, new Date(v).toISOString()])),
+        }),
+      );
+      const seen = new Set(sink);
+      assert.equal(seen.size, sink.length, 'the sink saw no nominal time twice');
+      for (const item of items) {
+        const at = Date.parse(item.nominalTime);
+        const even = new Date(at).getUTCSeconds() % 2 === 0;
+        const third = new Date(at).getUTCSeconds() % 3 === 0;
+        assert.ok(at < marks.update ? even : third, `${item.nominalTime} follows the spec in force then`);
+        if (seen.has(item.nominalTime)) {
+          assert.equal(item.outcome, 'succeeded', `${item.nominalTime} ran`);
+          assert.equal(item.workflowId, `${id}-${item.nominalTime}`);
+          assert.equal(item.attempts, 1);
+        } else if (at > marks.pause && at < marks.resume) {
+          assert.equal(item.outcome, 'paused', `${item.nominalTime} fell in the pause`);
+        } else if (at > marks.slowFrom && at < marks.slowTo) {
+          assert.equal(item.outcome, 'skipped_overlap', `${item.nominalTime} fell during the slow run`);
+        } else {
+          assert.ok(
+            at > marks.kill && at < marks.restart - 10_000,
+            `${item.nominalTime} missed only if older than the window at restart`,
+          );
+          assert.equal(item.outcome, 'missed');
+        }
+      }
+      const inWindow = sink.filter((n) => Date.parse(n) >= from && Date.parse(n) < to);
+      assert.equal(summary.succeeded, inWindow.length, 'every run the sink saw is in the ledger');
+      assert.equal(summary.duplicates, 0);
+      assert.equal(summary.running, 0);
+      assert.equal(summary.failed, 0);
+      assert.ok(summary.skipped >= 2, `skipped ${summary.skipped}`);
+      assert.ok(summary.missed >= 2, `missed ${summary.missed}`);
+      assert.ok(items.filter((i) => i.outcome === 'paused').length >= 1);
+      assert.equal(summary.expected, items.filter((i) => i.outcome !== 'paused').length);
+      assert.ok(
+        sink.some((n) => Date.parse(n) > marks.restart - 10_000 && Date.parse(n) < marks.restart),
+        'fires within the catch-up window ran after the restart',
+      );
+      await client.schedule.getHandle(id).delete();
+      await client.connection.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
