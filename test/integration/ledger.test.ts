@@ -45,7 +45,7 @@ describe('ledger exactness', () => {
       },
     };
     const base = { id, handler: { type: 'function', name: 'record' }, catchupWindow: '10s' };
-    const marks: Record<string, number> = {};
+    const marks = { slowFrom: 0, slowTo: 0, pause: 0, resume: 0, update: 0, kill: 0, restart: 0 };
     try {
       let w = await testWorker({ taskQueue, handlers, address: server.address });
       let running = w.worker.run();
