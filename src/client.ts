@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
@@ -45,6 +46,21 @@ export async function waitForFrontend(address: string, timeoutMs: number): Promi
     }
   }
   throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}
+
+/**
+ * Sets how long the namespace keeps closed workflows: runs, their histories and the audit trail, and so the
+ * horizon of the run ledger. The dev server defaults to one day, too short for a proof.
+ */
+export async function ensureRetention(client: Client, days: number): Promise<void> {
+  const { namespace } = client.options;
+  const seconds = days * 86_400;
+  const current = await client.workflowService.describeNamespace({ namespace });
+  if (Number(current.config?.workflowExecutionRetentionTtl?.seconds ?? 0) === seconds) return;
+  await client.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
+  });
 }
 
 /** Registers surecron's search attributes in the namespace if they are missing; safe to call from every process. */

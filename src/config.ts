@@ -32,6 +32,8 @@ export const envSchema = z.object({
   /** Named tokens: `name:token:read|write[,…]`. */
   SURECRON_API_TOKENS: optionalString,
   SURECRON_DATA_DIR: blankIsUnset(z.string().min(1).default('.data')),
+  /** Embedded mode: how long Temporal keeps closed runs and audit entries (the ledger's horizon). */
+  SURECRON_RETENTION_DAYS: blankIsUnset(z.coerce.number().int().min(1).max(3650).default(90)),
   SURECRON_TASK_QUEUE: blankIsUnset(z.string().min(1).default('surecron')),
   SURECRON_WORKFLOW_BUNDLE: optionalString,
   SURECRON_HTTP_ALLOWLIST: optionalString,

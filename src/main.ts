@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { buildApp } from './api/app.js';
 import { TokenConfigError } from './api/auth.js';
 import { loadOrCreateToken } from './api/token.js';
-import { connectClient, ensureSearchAttributes } from './client.js';
+import { connectClient, ensureRetention, ensureSearchAttributes } from './client.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { temporalReadiness } from './readiness.js';
@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   try {
     const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });
     await ensureSearchAttributes(client);
+    if (devServer) await ensureRetention(client, config.SURECRON_RETENTION_DAYS);
     const store = new TaskStore(client, config.SURECRON_TASK_QUEUE);
     const service = new TaskService(client, store);
     const rules = taskRules(config.SURECRON_HTTP_ALLOWLIST);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort } from '../helpers/ports.js';
-import { uniqueId, waitFor } from '../helpers/temporal.js';
+import { testClient, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 
@@ -100,6 +100,10 @@ describe('npm start: the embedded all-in-one mode', () => {
       );
       firstRun = runs.workflowId;
       assert.equal(firstRun, `example.heartbeat-${runs.nominalTime}`);
+      const temporal = await testClient(`127.0.0.1:${temporalPort}`);
+      const namespace = await temporal.workflowService.describeNamespace({ namespace: 'default' });
+      await temporal.connection.close();
+      assert.equal(Number(namespace.config?.workflowExecutionRetentionTtl?.seconds), 90 * 86_400, 'runs are kept 90 days');
       serverPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
       assert.ok(alive(serverPid), 'the dev server runs as a child');
     } finally {

@@ -28,6 +28,12 @@ const params = { numRuns: RUNS, seed: SEED, endOnFailure: !process.env.FUZZ_SHRI
 const TOKEN = 'fuzz-admin-token-0123456789';
 /** A request slower than this is a failure too (a preview or ledger that spins). */
 const SLOW_MS = 10_000;
+/**
+ * Inputs that hit bugs already reported (see the `known bugs` tests at the end) are left out of the generators
+ * so the properties keep looking for new ones; `FUZZ_KNOWN_BUGS=1` puts them back.
+ */
+const KNOWN = process.env.FUZZ_KNOWN_BUGS ? true : false;
+const known = <T>(...values: T[]): T[] => (KNOWN ? values : []);
 
 type App = Awaited<ReturnType<typeof buildApp>>;
 
@@ -36,6 +42,10 @@ interface Body {
   raw: string;
   contentType?: string;
 }
+
+/** Mostly null (left out), sometimes a value: extra fields should not drown the valid requests. */
+const rarely = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: arb });
 
 const json = (value: unknown): Body => ({ raw: JSON.stringify(value) ?? 'null', contentType: 'application/json' });
 
@@ -105,16 +115,15 @@ const oddCrons = [
   '0 0 0 1 1 ? 2098',
   'CRON_TZ=Europe/Berlin 0 0 1 1 *',
   'TZ=asia/tokyo 0 0 1 1 *',
+  ...known('TZ=US/Pacific-New 0 0 1 1 *'),
   '0 0 1 1 MON#1',
   '0 0 0 1 JAN ?',
 ];
 const timeZones = [
   'UTC',
   'Europe/Berlin',
-  'america/new_york',
-  'utc',
   'EST5EDT',
-  'US/Pacific-New',
+  ...known('america/new_york', 'utc', 'US/Pacific-New'),
   'Asia/Calcutta',
   'ROC',
   'GMT0',
@@ -619,7 +628,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
             fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), anyValue),
             fc.option(fc.oneof(fc.constantFrom(...isoTimes), anyValue)),
             fc.option(anyValue),
-            fc.option(fc.tuple(oddString, garbage)),
+            rarely(fc.tuple(oddString, garbage)),
           )
           .map(([spec, key, runAt, input, extra]) => ({
             handler: spec.handler,
@@ -664,10 +673,10 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
         weight: 5,
         arbitrary: fc
           .tuple(
-            fc.oneof(fc.constantFrom(...isoTimes), anyValue),
-            fc.oneof(fc.constantFrom(...isoTimes), anyValue),
-            fc.option(fc.oneof(fc.constantFrom('skip', 'buffer_all', 'allow_all', 'buffer_one', 'SKIP'), anyValue)),
-            fc.option(fc.tuple(oddString, garbage)),
+            fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...isoTimes) }, { weight: 1, arbitrary: anyValue }),
+            fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...isoTimes) }, { weight: 1, arbitrary: anyValue }),
+            fc.option(fc.oneof(fc.constantFrom('skip', 'buffer_all', 'allow_all', 'buffer_one', 'SKIP'), anyValue), { freq: 2 }),
+            rarely(fc.tuple(oddString, garbage)),
           )
           .map(([from, to, overlap, extra]) => ({
             from,
@@ -698,7 +707,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
 
   for (const route of ['runs', 'ledger'] as const) {
     it(`GET /v1/tasks/{id}/${route} with random query strings`, async () => {
-      const ids = fc.constantFrom(seedYearly, seedDense, `${prefix}-missing`, 'BAD!id', '%zz', '..');
+      const ids = fc.constantFrom(seedYearly, seedDense, `${prefix}-missing`, 'BAD!id', '..', ...known('%zz'));
       await fc.assert(
         fc.asyncProperty(ids, queryString, async (id, query) => {
           const url = `/v1/tasks/${id === '%zz' ? id : encodeURIComponent(id)}/${route}${query ? `?${query}` : ''}`;
@@ -720,7 +729,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
               maxLength: 4,
             }),
             fc.option(fc.oneof(fc.boolean(), anyValue)),
-            fc.option(fc.tuple(oddString, garbage)),
+            rarely(fc.tuple(oddString, garbage)),
           )
           .map(([tasks, prune, extra]) => ({
             tasks,
