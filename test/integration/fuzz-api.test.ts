@@ -394,6 +394,8 @@ const queryString = fc
       maxLength: 6,
     },
   )
+  // Known bug: a well-formed page token the server cannot read costs 20 s and a 500.
+  .map((pairs) => pairs.filter(([k, v]) => KNOWN || k !== 'pageToken' || !/^[A-Za-z0-9_-]+$/.test(v)))
   .map((pairs) => pairs.map(([k, v, raw]) => `${k}=${raw ? v : encodeURIComponent(v)}`).join('&'));
 
 // --- the test -------------------------------------------------------------------------------------------------
@@ -675,7 +677,9 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
           .tuple(
             fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...isoTimes) }, { weight: 1, arbitrary: anyValue }),
             fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...isoTimes) }, { weight: 1, arbitrary: anyValue }),
-            fc.option(fc.oneof(fc.constantFrom('skip', 'buffer_all', 'allow_all', 'buffer_one', 'SKIP'), anyValue), { freq: 2 }),
+            fc.option(fc.oneof(fc.constantFrom('skip', 'buffer_all', 'allow_all', 'buffer_one', 'SKIP'), anyValue), {
+              freq: 2,
+            }),
             rarely(fc.tuple(oddString, garbage)),
           )
           .map(([from, to, overlap, extra]) => ({
@@ -747,6 +751,95 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
         await settle(response, ids, `POST /v1/apply ${body.raw.slice(0, 300)}`);
       }),
       params,
+    );
+  });
+
+  describe('known bugs (todo until src/ is fixed; FUZZ_KNOWN_BUGS=1 lets the fuzzers find them too)', () => {
+    it(
+      'a time zone Intl accepts but the server refuses is a 400, not a 500 after 5 activity attempts',
+      { todo: 'schedule.timezone is not canonicalised: see the report' },
+      async () => {
+        const cases = [
+          { timezone: 'america/new_york' },
+          { timezone: 'utc' },
+          { timezone: 'US/Pacific-New' },
+          { cron: 'TZ=US/Pacific-New 0 0 1 1 *' },
+        ].map((extra, i) => ({
+          id: `${prefix}-tz-${i}`,
+          schedule: { cron: '0 0 1 1 *', ...extra },
+          handler: { type: 'function', name: 'heartbeat' },
+        }));
+        const responses = await Promise.all(
+          cases.map((spec) =>
+            app.inject({
+              method: 'POST',
+              url: '/v1/tasks',
+              headers: { authorization: `Bearer ${TOKEN}` },
+              payload: spec,
+            }),
+          ),
+        );
+        for (const [i, response] of responses.entries()) {
+          if (response.statusCode < 300) created.add(cases[i]!.id);
+          assert.ok(response.statusCode < 500, `${JSON.stringify(cases[i])} → ${response.statusCode}`);
+        }
+      },
+    );
+
+    it(
+      'a path with a broken %-escape is a problem+json 400',
+      { todo: 'FST_ERR_BAD_URL bypasses setErrorHandler: see the report' },
+      async () => {
+        const response = await app.inject({
+          method: 'GET',
+          url: '/v1/tasks/%zz/runs',
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        assert.equal(response.statusCode, 400);
+        assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+      },
+    );
+
+    it(
+      'a well-formed page token the server cannot read is a quick 400',
+      { todo: 'listExecutions passes server errors through: see the report' },
+      async () => {
+        const started = Date.now();
+        const response = await app.inject({
+          method: 'GET',
+          url: `/v1/tasks/${seedYearly}/runs?pageToken=_-_-`,
+          headers: { authorization: `Bearer ${TOKEN}` },
+        });
+        assert.equal(response.statusCode, 400, `${response.statusCode} after ${Date.now() - started} ms`);
+      },
+    );
+
+    it(
+      'POST /v1/apply with one id twice is a 400 and creates nothing',
+      { todo: 'applyTasks checks duplicates while writing: see the report' },
+      async () => {
+        const spec = {
+          id: `${prefix}-dup`,
+          schedule: { cron: '0 0 1 1 *' },
+          handler: { type: 'function', name: 'heartbeat' },
+        };
+        const response = await app.inject({
+          method: 'POST',
+          url: '/v1/apply',
+          headers: { authorization: `Bearer ${TOKEN}` },
+          payload: { tasks: [spec, spec] },
+        });
+        const exists = await client.schedule
+          .getHandle(spec.id)
+          .describe()
+          .then(
+            () => true,
+            () => false,
+          );
+        if (exists) created.add(spec.id);
+        assert.equal(response.statusCode, 400, response.body);
+        assert.equal(exists, false, 'the first copy was created');
+      },
     );
   });
 
