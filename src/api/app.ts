@@ -2,6 +2,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import rateLimit from '@fastify/rate-limit';
+import { createHash } from 'node:crypto';
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -37,6 +39,8 @@ export interface ApiDeps {
   /** `SURECRON_API_TOKENS`: named read/write tokens. */
   namedTokens?: string;
   readiness: () => Promise<Readiness>;
+  /** Requests per minute per caller (default 3000). */
+  rateLimitPerMinute?: number;
 }
 
 /** Builds the HTTP API without listening, so tests can `inject()` requests. */
@@ -58,6 +62,16 @@ export async function buildApp(deps: ApiDeps) {
     ),
   );
 
+  // Per caller (token digest, else address); health and metrics are exempt so probes never get throttled.
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 3000,
+    timeWindow: '1 minute',
+    keyGenerator: (request) =>
+      request.headers.authorization
+        ? createHash('sha256').update(request.headers.authorization).digest('hex')
+        : request.ip,
+    allowList: (request) => ['/livez', '/readyz', '/metrics'].includes(request.url.split('?')[0] ?? ''),
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

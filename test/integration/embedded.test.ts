@@ -103,7 +103,11 @@ describe('npm start: the embedded all-in-one mode', () => {
       const temporal = await testClient(`127.0.0.1:${temporalPort}`);
       const namespace = await temporal.workflowService.describeNamespace({ namespace: 'default' });
       await temporal.connection.close();
-      assert.equal(Number(namespace.config?.workflowExecutionRetentionTtl?.seconds), 90 * 86_400, 'runs are kept 90 days');
+      assert.equal(
+        Number(namespace.config?.workflowExecutionRetentionTtl?.seconds),
+        90 * 86_400,
+        'runs are kept 90 days',
+      );
       serverPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
       assert.ok(alive(serverPid), 'the dev server runs as a child');
     } finally {
