@@ -1,6 +1,7 @@
 /**
  * Records workflow histories for the replay tests (test/replay/histories/*.json) from the current workflow
- * code. Run after an intentional, versioned workflow change: `npm run record:histories`. Starts its own dev server.
+ * code. Run after an intentional, versioned workflow change: `npm run record:histories -- <label>`; older
+ * histories stay, so replay proves the new code still runs them. Starts its own dev server.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ import { freePort } from '../test/helpers/ports.js';
 import { testClient, testWorker } from '../test/helpers/temporal.js';
 
 const out = new URL('../test/replay/histories/', import.meta.url).pathname;
+/** Appended to the recorded workflow ids, so histories of each workflow version are kept side by side. */
+const label = process.argv[2] ? `.${process.argv[2]}` : '';
 const executable = await resolveTemporalCli({ allowSdkDownload: false });
 if (executable.kind !== 'path') throw new Error('recording needs a Temporal CLI binary');
 const server = await startDevServer({ executable, port: await freePort(), namespace: 'default' });
@@ -67,7 +70,7 @@ try {
       };
       const handle = await client.workflow.start('runTask', {
         taskQueue,
-        workflowId: `${spec.id}-${name}`,
+        workflowId: `${spec.id}-${name}${label}`,
         args: [input],
       });
       await handle.result().catch(() => undefined);

@@ -41,6 +41,15 @@ export const envSchema = z.object({
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
   SURECRON_LOG_FORMAT: blankIsUnset(z.enum(['json', 'pretty', 'auto']).default('auto')),
+  /** Alert channels and routes (YAML or JSON). */
+  SURECRON_ALERTS_FILE: optionalString,
+  /** Alone configures a generic webhook channel that gets every alert. */
+  SURECRON_ALERT_WEBHOOK_URL: optionalString,
+  SURECRON_ALERT_WEBHOOK_SECRET: optionalString,
+  /** Signs `notify` callbacks. */
+  SURECRON_CALLBACK_SECRET: optionalString,
+  /** The worker's Prometheus endpoint (surecron's task metrics and Temporal's runtime metrics); unset: off. */
+  SURECRON_WORKER_METRICS_PORT: blankIsUnset(port.optional()),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: blankIsUnset(z.string().min(1).default('default')),
   TEMPORAL_PORT: blankIsUnset(port.default(7233)),

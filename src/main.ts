@@ -16,9 +16,9 @@ import { TaskStore } from './tasks/store.js';
 import { validateTask } from './tasks/validate.js';
 import { resolveTemporalCli, TemporalCliNotFoundError } from './temporal/cli.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
-import { installRuntimeLogger } from './temporal/runtime-logger.js';
+import { setUpWorkerRuntime } from './worker-runtime.js';
 import { onShutdownSignal } from './util/shutdown.js';
-import { createSurecronWorker } from './worker.js';
+import { createSurecronWorker, ensureWatchdog } from './worker.js';
 
 /**
  * `npm start`: the all-in-one embedded mode. Starts a Temporal dev server persisted in the data dir (unless
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const rules = taskRules(config.SURECRON_HTTP_ALLOWLIST);
     const specs = codeTasks.map((task) => validateTask(task, rules));
 
-    installRuntimeLogger(logger.child({ component: 'temporal' }));
+    const runtime = await setUpWorkerRuntime(config, logger);
     const connection = await NativeConnection.connect({ address });
     const worker = await createSurecronWorker({
       connection,
@@ -72,8 +72,12 @@ async function main(): Promise<void> {
       logger,
       httpAllowlist: config.SURECRON_HTTP_ALLOWLIST,
       workflowBundlePath: config.SURECRON_WORKFLOW_BUNDLE,
+      alerts: runtime.alerts,
+      metrics: runtime.metrics,
+      ...(config.SURECRON_CALLBACK_SECRET ? { callbackSecret: config.SURECRON_CALLBACK_SECRET } : {}),
     });
     const running = worker.run();
+    await ensureWatchdog(client, config.SURECRON_TASK_QUEUE);
     // Changes are audited workflows, so tasks in code are applied once the worker runs.
     const applied = await applyTasks(service.writer('code'), specs, { prune: true });
     logger.info(applied, 'tasks in code applied');
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
         await running.catch((error: unknown) => logger.error({ err: error }, 'worker stopped with an error'));
         await connection.close();
         await client.connection.close();
+        await runtime.metricsServer?.close();
         await stopServer();
         logger.info('stopped');
       })());

@@ -7,6 +7,8 @@ import { callHttp, type HttpGuard } from './http.js';
 
 export interface ActivityDeps {
   handlers: HandlerRegistry;
+  /** Observes every attempt as it starts (metrics: attempts, start lateness). */
+  onAttempt?: (event: { taskId: string; attempt: number; latenessMs: number }) => void;
   /** Reports failed attempts to their run; without it only the last attempt's failure is in the history. */
   reportAttempt?: (workflowId: string, failure: AttemptFailure) => Promise<void>;
   logger: Logger;
@@ -28,7 +30,7 @@ export interface RunHandlerOutput {
 /**
  * The activities of the surecron worker, built from their dependencies so tests can inject fakes.
  */
-export function createActivities({ handlers, logger, http, reportAttempt }: ActivityDeps) {
+export function createActivities({ handlers, logger, http, reportAttempt, onAttempt }: ActivityDeps) {
   return {
     /** Runs one attempt of a task's handler. */
     async runHandler({ taskId, nominalTime, idempotencyKey, handler }: RunHandlerInput): Promise<RunHandlerOutput> {
@@ -54,6 +56,7 @@ export function createActivities({ handlers, logger, http, reportAttempt }: Acti
         log,
       };
       const started = Date.now();
+      onAttempt?.({ taskId, attempt, latenessMs: started - Date.parse(nominalTime) });
       try {
         let result: unknown;
         if (handler.type === 'http') {

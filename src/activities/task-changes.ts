@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { redactSpec } from '../api/task-view.js';
-import { previewSchedule } from '../cron/preview.js';
+import { backfillTimes } from '../tasks/backfill.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
 import { TaskOwnershipError } from '../tasks/errors.js';
 import { RUN_TASK_WORKFLOW, toRunInput } from '../tasks/schedule.js';
@@ -77,10 +77,12 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
           const handle = await client.workflow.start(RUN_TASK_WORKFLOW, {
             taskQueue: store.taskQueue,
             workflowId,
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
             args: [{ ...toRunInput(current.spec), nominalTime, trigger: 'manual' }],
             typedSearchAttributes: [
               { key: searchAttributeKeys.taskId, value: taskId },
               { key: searchAttributeKeys.trigger, value: 'manual' },
+              { key: searchAttributeKeys.nominalTime, value: new Date(nominalTime) },
             ],
           });
           return { run: { workflowId, runId: handle.firstExecutionRunId } };
@@ -94,12 +96,7 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
       case 'backfill': {
         const current = await store.get(taskId);
         const to = Date.parse(change.to);
-        const times = previewSchedule(current.spec.schedule, {
-          from: new Date(Date.parse(change.from) - 1000),
-          count: 1000,
-        })
-          .map((run) => run.at)
-          .filter((at) => Date.parse(at) >= Date.parse(change.from) && Date.parse(at) < to);
+        const times = backfillTimes(current.spec.schedule, new Date(change.from), new Date(to));
         return { times, runInput: toRunInput(current.spec) };
       }
     }

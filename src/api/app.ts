@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import type { TaskService } from '../tasks/service.js';
 import type { TaskRules } from '../tasks/validate.js';
 import { operationRoutes } from './routes/misc.js';
+import { silenceRoutes } from './routes/silences.js';
+import { SilenceStore } from '../alerting/silences.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { allows, authenticate, type Principal, type Scope, parseTokens } from './auth.js';
 import { HttpProblem, sendProblem } from './problem.js';
@@ -106,5 +108,6 @@ export async function buildApp(deps: ApiDeps) {
   await app.register(fastifyPlugin(metricsRoutes()));
   await app.register(taskRoutes(deps.service, deps.rules));
   await app.register(operationRoutes(deps.service, deps.rules));
+  await app.register(silenceRoutes(new SilenceStore(deps.service.client, deps.service.store.taskQueue)));
   return app;
 }

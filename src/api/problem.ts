@@ -47,7 +47,7 @@ function toProblem(error: unknown): Problem {
   if (error instanceof HttpProblem) {
     return problem(
       error.status,
-      error.title.toLowerCase().replace(/\s+/g, '-'),
+      error.status === 400 ? 'validation' : error.title.toLowerCase().replace(/\s+/g, '-'),
       error.title,
       error.message,
       error.errors,

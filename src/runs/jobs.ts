@@ -68,6 +68,7 @@ export async function submitJob(client: Client, taskQueue: string, request: JobR
       typedSearchAttributes: [
         { key: searchAttributeKeys.taskId, value: taskId },
         { key: searchAttributeKeys.trigger, value: 'manual' },
+        { key: searchAttributeKeys.nominalTime, value: runAt },
       ],
     });
   } catch (error) {

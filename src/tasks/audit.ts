@@ -22,6 +22,8 @@ export interface AuditQuery {
   to?: Date;
   pageSize?: number;
   pageToken?: string;
+  /** Only changes made by one deployment (its task queue). */
+  taskQueue?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function listAudit(
   query: AuditQuery = {},
 ): Promise<{ items: AuditEntry[]; nextPageToken?: string }> {
   const clauses = [`WorkflowType = '${TASK_CHANGE_WORKFLOW}'`, `ExecutionStatus = 'Completed'`];
+  if (query.taskQueue) clauses.push(`TaskQueue = ${quote(query.taskQueue)}`);
   if (query.taskId) clauses.push(`${searchAttributeKeys.taskId.name} = ${quote(query.taskId)}`);
   if (query.from) clauses.push(`CloseTime >= ${quote(query.from.toISOString())}`);
   if (query.to) clauses.push(`CloseTime < ${quote(query.to.toISOString())}`);

@@ -5,7 +5,7 @@ import { RUN_TASK_WORKFLOW } from './schedule.js';
 import type { TaskRules } from './validate.js';
 
 /** surecron's own workflows, which tasks cannot name as handlers. */
-const internalWorkflows = new Set([RUN_TASK_WORKFLOW, 'taskChange']);
+const internalWorkflows = new Set([RUN_TASK_WORKFLOW, 'taskChange', 'alertState', 'deliverAlert', 'watchdog']);
 
 /** Workflows a task may name as its handler: every exported workflow but surecron's own. */
 export const userWorkflowNames: ReadonlySet<string> = new Set(

@@ -99,9 +99,19 @@ export function toScheduleSpec(schedule: ScheduleDef): ScheduleSpec {
 /** The input every run of the task receives: its handler and resolved activity policies. */
 export function toRunInput(spec: TaskSpec): RunTaskInput {
   const { retry, timeouts } = spec;
+  const alerts = spec.alerts ?? { severity: 'P1', onFailure: true, onRecovery: true, onMiss: true };
   return {
     taskId: spec.id,
     handler: spec.handler,
+    alerts: {
+      severity: alerts.severity,
+      onFailure: alerts.onFailure,
+      onRecovery: alerts.onRecovery,
+      ...(alerts.consecutiveFailures ? { consecutiveFailures: alerts.consecutiveFailures } : {}),
+      ...(alerts.channels ? { channels: alerts.channels } : {}),
+    },
+    ...(spec.notify ? { notify: spec.notify } : {}),
+    ...(spec.tags ? { tags: Object.entries(spec.tags).map(([key, value]) => `${key}=${value}`) } : {}),
     activity: {
       startToCloseTimeout: ms(timeouts?.attempt ?? taskDefaults.attemptTimeout),
       ...(timeouts?.total ? { scheduleToCloseTimeout: ms(timeouts.total) } : {}),

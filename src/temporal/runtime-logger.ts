@@ -1,5 +1,5 @@
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
-import { Runtime } from '@temporalio/worker';
+import { Runtime, type MetricsExporterConfig } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
 const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
@@ -32,12 +32,15 @@ let installed = false;
  * process, before any worker exists. surecron handles shutdown signals itself, so the worker drains before the
  * server stops.
  */
-export function installRuntimeLogger(logger: Logger): void {
+export function installRuntimeLogger(logger: Logger, metrics?: MetricsExporterConfig): void {
   if (installed) return;
   Runtime.install({
     logger: temporalLogger(logger),
     shutdownSignals: [],
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
+    telemetryOptions: {
+      logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } },
+      ...(metrics ? { metrics } : {}),
+    },
   });
   installed = true;
 }

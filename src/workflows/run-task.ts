@@ -7,13 +7,16 @@ import {
   executeChild,
   log,
   proxyActivities,
+  patched,
   upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities/index.js';
 import type { HandlerDef } from '../tasks/spec.js';
+import { announceOutcome, previousStreak, type RunAlerts, type RunNotify, type RunOutcome } from './run-outcome.js';
 import { searchAttributeKeys } from './search-attributes.js';
+import { sinks } from './sinks.js';
 
 export type RunTrigger = 'schedule' | 'manual' | 'backfill';
 
@@ -28,6 +31,11 @@ export interface RunTaskInput {
   trigger?: RunTrigger;
   /** One-off jobs bring their own key; tasks derive it from task id and nominal time. */
   idempotencyKey?: string;
+  /** Alert settings; without them the run raises no alerts. */
+  alerts?: RunAlerts;
+  notify?: RunNotify;
+  /** The task's tags as `key=value`, for silences that match by tag. */
+  tags?: string[];
 }
 
 /** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */
@@ -85,13 +93,39 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
   const nominalTime = formatInstant(nominal);
   const idempotencyKey = input.idempotencyKey ?? `${taskId}@${nominalTime}`;
   setHandler(attemptFailedSignal, (failure) => log.info('attempt failed', { ...failure }));
-  upsertSearchAttributes([
-    { key: searchAttributeKeys.taskId, value: taskId },
-    { key: searchAttributeKeys.nominalTime, value: nominal },
-    { key: searchAttributeKeys.trigger, value: input.trigger ?? 'schedule' },
-  ]);
+  // Since `lean-search-attributes`, attributes set when the run started are not written again, and a first-try
+  // success leaves `attempts` unset (read as 1): fewer visibility writes per run. Older histories replay the
+  // original behaviour.
+  const lean = patched('lean-search-attributes');
+  const present = workflowInfo().typedSearchAttributes;
+  const trigger = input.trigger ?? 'schedule';
+  const updates = [
+    ...(!lean || present.get(searchAttributeKeys.taskId) !== taskId
+      ? [{ key: searchAttributeKeys.taskId, value: taskId }]
+      : []),
+    ...(!lean || present.get(searchAttributeKeys.nominalTime)?.getTime() !== nominal.getTime()
+      ? [{ key: searchAttributeKeys.nominalTime, value: nominal }]
+      : []),
+    ...(!lean || present.get(searchAttributeKeys.trigger) !== trigger
+      ? [{ key: searchAttributeKeys.trigger, value: trigger }]
+      : []),
+  ];
+  if (updates.length) upsertSearchAttributes(updates);
   log.info('task run started', { taskId, nominalTime, trigger: input.trigger ?? 'schedule' });
   const context = { taskId, nominalTime, idempotencyKey };
+  // Since `alerts-and-callbacks`, a run announces its outcome (alerts, callbacks); older histories did not.
+  const announcing = patched('alerts-and-callbacks');
+  const started = Date.now();
+  const announce = (outcome: Pick<RunOutcome, 'status' | 'attempts' | 'result' | 'error'>, streak: number) => {
+    const durationMs = Date.now() - started;
+    sinks.metrics.runFinished({ taskId, outcome: outcome.status, durationMs, attempts: outcome.attempts });
+    return announcing
+      ? announceOutcome(
+          { taskId, nominalTime, workflowId: workflowInfo().workflowId, durationMs: Date.now() - started, ...outcome },
+          { alerts: input.alerts, notify: input.notify, tags: input.tags ?? [], streak },
+        )
+      : Promise.resolve();
+  };
   try {
     if (handler.type === 'workflow') {
       const result: unknown = await executeChild(handler.name, {
@@ -101,24 +135,37 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
         workflowExecutionTimeout: input.activity.scheduleToCloseTimeout,
       });
       log.info('task run succeeded', { taskId, nominalTime });
+      await announce({ status: 'succeeded', attempts: 1, result }, 0);
       return { ...context, attempt: 1, result };
     }
     const { runHandler } = proxyActivities<ReturnType<typeof createActivities>>(input.activity);
     const { attempt, result } = await runHandler({ ...context, handler });
-    upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempt }]);
+    if (!lean || attempt > 1) upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempt }]);
     log.info('task run succeeded', { taskId, nominalTime, attempt });
+    await announce({ status: 'succeeded', attempts: attempt, result }, 0);
     return { ...context, attempt, result };
   } catch (error) {
     if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) {
       const cause = error.cause;
       const message = cause?.message || error.message;
-      upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: failedAttempts(error, input) }]);
+      const attempts = failedAttempts(error, input);
+      upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempts }]);
       log.warn('task run failed', { taskId, nominalTime, error: message });
+      // The streak of failures in a row travels in the failure: the next scheduled run receives it.
+      const streak = announcing ? previousStreak() + 1 : undefined;
+      await announce({ status: 'failed', attempts, error: message }, streak ?? 1);
       throw ApplicationFailure.create({
         type: TASK_RUN_FAILED,
         message: `task ${taskId} failed at ${nominalTime}: ${message}`,
         nonRetryable: true,
-        details: [{ taskId, nominalTime, cause: cause instanceof ApplicationFailure ? cause.type : cause?.name }],
+        details: [
+          {
+            taskId,
+            nominalTime,
+            cause: cause instanceof ApplicationFailure ? cause.type : cause?.name,
+            ...(streak ? { streak } : {}),
+          },
+        ],
         cause,
       });
     }

@@ -51,6 +51,7 @@ async function backfill(taskId: string, times: string[], runInput: RunTaskInput,
         typedSearchAttributes: [
           { key: searchAttributeKeys.taskId, value: taskId },
           { key: searchAttributeKeys.trigger, value: 'backfill' },
+          { key: searchAttributeKeys.nominalTime, value: new Date(nominalTime) },
         ],
       });
       started += 1;

@@ -711,7 +711,13 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
 
   for (const route of ['runs', 'ledger'] as const) {
     it(`GET /v1/tasks/{id}/${route} with random query strings`, async () => {
-      const ids = fc.constantFrom(seedYearly, seedDense, `${prefix}-missing`, 'BAD!id', '..', ...known('%zz'));
+      // Existing tasks cost visibility queries (the ledger reads the audit trail and every run); refused ids
+      // are instant, so they are most of the cases and the file stays around a minute.
+      const ids = fc.oneof(
+        { weight: 2, arbitrary: fc.constantFrom(seedYearly, seedDense) },
+        { weight: 1, arbitrary: fc.constant(`${prefix}-missing`) },
+        { weight: 3, arbitrary: fc.constantFrom('BAD!id', '..', 'UPPER', 'x'.repeat(64), ...known('%zz')) },
+      );
       await fc.assert(
         fc.asyncProperty(ids, queryString, async (id, query) => {
           const url = `/v1/tasks/${id === '%zz' ? id : encodeURIComponent(id)}/${route}${query ? `?${query}` : ''}`;
@@ -722,42 +728,10 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
     });
   }
 
-  // Last: a valid `prune: true` apply deletes this test's other API tasks (its task queue only).
-  it('POST /v1/apply', async () => {
-    const applies = fc.oneof(
-      {
-        weight: 5,
-        arbitrary: fc
-          .tuple(
-            fc.array(fc.oneof({ weight: 5, arbitrary: specArb(freshIds) }, { weight: 1, arbitrary: anyValue }), {
-              maxLength: 4,
-            }),
-            fc.option(fc.oneof(fc.boolean(), anyValue)),
-            rarely(fc.tuple(oddString, garbage)),
-          )
-          .map(([tasks, prune, extra]) => ({
-            tasks,
-            ...(prune !== null ? { prune } : {}),
-            ...(extra !== null ? { [extra[0]]: extra[1] } : {}),
-          })),
-      },
-      { weight: 1, arbitrary: anyValue },
-    );
-    await fc.assert(
-      fc.asyncProperty(bodies(applies), async (body) => {
-        const response = await send('POST /v1/apply', 'POST', '/v1/apply', body);
-        const tasks = field(parsed(body), 'tasks');
-        const ids = Array.isArray(tasks) ? tasks.map((t) => field(t, 'id')) : [];
-        await settle(response, ids, `POST /v1/apply ${body.raw.slice(0, 300)}`);
-      }),
-      params,
-    );
-  });
-
-  describe('known bugs (todo until src/ is fixed; FUZZ_KNOWN_BUGS=1 lets the fuzzers find them too)', () => {
+  describe('known bugs (skipped until src/ is fixed; FUZZ_KNOWN_BUGS=1 runs them and lets the fuzzers find them)', () => {
     it(
       'a time zone Intl accepts but the server refuses is a 400, not a 500 after 5 activity attempts',
-      { todo: 'schedule.timezone is not canonicalised: see the report' },
+      { skip: KNOWN ? false : 'schedule.timezone is not canonicalised: see the report' },
       async () => {
         const cases = [
           { timezone: 'america/new_york' },
@@ -788,7 +762,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
 
     it(
       'a path with a broken %-escape is a problem+json 400',
-      { todo: 'FST_ERR_BAD_URL bypasses setErrorHandler: see the report' },
+      { skip: KNOWN ? false : 'FST_ERR_BAD_URL bypasses setErrorHandler: see the report' },
       async () => {
         const response = await app.inject({
           method: 'GET',
@@ -802,7 +776,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
 
     it(
       'a well-formed page token the server cannot read is a quick 400',
-      { todo: 'listExecutions passes server errors through: see the report' },
+      { skip: KNOWN ? false : 'listExecutions passes server errors through: see the report' },
       async () => {
         const started = Date.now();
         const response = await app.inject({
@@ -816,7 +790,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
 
     it(
       'POST /v1/apply with one id twice is a 400 and creates nothing',
-      { todo: 'applyTasks checks duplicates while writing: see the report' },
+      { skip: KNOWN ? false : 'applyTasks checks duplicates while writing: see the report' },
       async () => {
         const spec = {
           id: `${prefix}-dup`,
@@ -840,6 +814,38 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
         assert.equal(response.statusCode, 400, response.body);
         assert.equal(exists, false, 'the first copy was created');
       },
+    );
+  });
+
+  // Last: a valid `prune: true` apply deletes this test's other API tasks (its task queue only).
+  it('POST /v1/apply', async () => {
+    const applies = fc.oneof(
+      {
+        weight: 5,
+        arbitrary: fc
+          .tuple(
+            fc.array(fc.oneof({ weight: 5, arbitrary: specArb(freshIds) }, { weight: 1, arbitrary: anyValue }), {
+              maxLength: 4,
+            }),
+            fc.option(fc.oneof(fc.boolean(), anyValue)),
+            rarely(fc.tuple(oddString, garbage)),
+          )
+          .map(([tasks, prune, extra]) => ({
+            tasks,
+            ...(prune !== null ? { prune } : {}),
+            ...(extra !== null ? { [extra[0]]: extra[1] } : {}),
+          })),
+      },
+      { weight: 1, arbitrary: anyValue },
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies(applies), async (body) => {
+        const response = await send('POST /v1/apply', 'POST', '/v1/apply', body);
+        const tasks = field(parsed(body), 'tasks');
+        const ids = Array.isArray(tasks) ? tasks.map((t) => field(t, 'id')) : [];
+        await settle(response, ids, `POST /v1/apply ${body.raw.slice(0, 300)}`);
+      }),
+      params,
     );
   });
 

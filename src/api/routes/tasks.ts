@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { backfillTimes } from '../../tasks/backfill.js';
 import { taskLedger } from '../../runs/ledger.js';
 import { listRuns, runStatuses } from '../../runs/runs.js';
 import type { TaskService } from '../../tasks/service.js';
@@ -10,7 +11,7 @@ import { toTaskView } from '../task-view.js';
 import { isoTime, pageSize, pageToken } from './params.js';
 
 const idParams = z.object({ id: taskIdSchema });
-const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).optional();
+const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).nullish();
 
 /** Task routes: CRUD, pause/resume, trigger, backfill, runs and the ledger. */
 export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPluginAsyncZod {
@@ -177,6 +178,7 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
             { path: 'body.to', message: 'must be after from' },
           ]);
         const task = await store.get(id);
+        backfillTimes(task.spec.schedule, from, to);
         const started = await service.start({
           action: 'backfill',
           taskId: id,
@@ -231,8 +233,10 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
           throw new HttpProblem(400, 'Invalid request', '"from" must be before "to"', [
             { path: 'querystring.to', message: 'must be after from' },
           ]);
-        await store.get(request.params.id).catch(() => undefined);
-        return taskLedger(client, request.params.id, from, to);
+        const ledger = await taskLedger(client, request.params.id, from, to);
+        // A deleted task still has a ledger; one that never existed has none.
+        if (ledger.items.length === 0) await store.get(request.params.id);
+        return ledger;
       },
     );
   };

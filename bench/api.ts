@@ -1,0 +1,463 @@
+/**
+ * `npm run bench:api [-- --seconds 20 --connections 50 --seed 100]`
+ *
+ * HTTP API throughput and latency over real HTTP. Starts a fresh Temporal dev server (free port, temporary SQLite
+ * file, search attributes registered), then a child process running a surecron worker and the API listening on a
+ * free port (so the load generator does not share the API's event loop), seeds 100 tasks, and with autocannon
+ * (50 connections, 20 s each) measures:
+ *
+ * - `GET /v1/tasks/{id}` over the seeded tasks (a schedule describe plus a visibility query for recent runs);
+ * - `POST /v1/tasks` with a unique id per request (a `taskChange` workflow: activity, schedule create, audit);
+ * - as a bare-Temporal baseline, as many `client.schedule.getHandle(id).describe()` calls as the GET run made,
+ *   50 at a time, in this process.
+ *
+ * Writes bench/results/api-<timestamp>.json and the section of BENCHMARKS.md between `<!-- api:start -->` and
+ * `<!-- api:end -->` (nothing else in the file is touched).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
+import autocannon from 'autocannon';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { format } from 'prettier';
+import { buildApp } from '../src/api/app.js';
+import { ensureSearchAttributes } from '../src/client.js';
+import { cliVersion, resolveTemporalCli, TEMPORAL_CLI_VERSION } from '../src/temporal/cli.js';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { taskRules } from '../src/tasks/rules.js';
+import { TaskService } from '../src/tasks/service.js';
+import { TaskStore } from '../src/tasks/store.js';
+import { createSurecronWorker, workflowsPath } from '../src/worker.js';
+import { freePort, ProcessSampler } from './lib/proc.js';
+import type { ProcessUse } from './lib/report.js';
+import { percentile } from './lib/stats.js';
+
+const root = new URL('..', import.meta.url).pathname;
+const TOKEN = 'bench-api-token-0123456789';
+const TASK_QUEUE = 'bench-api';
+const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+const log = (line: string): void => {
+  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+const taskSpec = (id: string) => ({
+  id,
+  description: 'bench:api task',
+  schedule: { cron: '0 0 1 1 *' },
+  handler: { type: 'function', name: 'heartbeat' },
+});
+
+// --- the API process -----------------------------------------------------------------------------------------
+
+/** Child mode: a surecron worker and the API in one process, as `npm start` runs them. */
+async function serve(address: string, bundle: string, port: number): Promise<void> {
+  Runtime.install({
+    logger: silent,
+    shutdownSignals: [],
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
+  });
+  const logger = pino({ level: 'error' });
+  const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
+  const connection = await NativeConnection.connect({ address });
+  const worker = await createSurecronWorker({
+    connection,
+    client,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    logger,
+    workflowBundlePath: bundle,
+    workerOptions: { shutdownGraceTime: '1s' },
+  });
+  const running = worker.run();
+  const app = await buildApp({
+    service: new TaskService(client, new TaskStore(client, TASK_QUEUE)),
+    rules: taskRules('127.0.0.1,localhost'),
+    logger,
+    apiToken: TOKEN,
+    readiness: async () => Promise.resolve({ ready: true, checks: {} }),
+  });
+  await app.listen({ host: '127.0.0.1', port });
+  process.send?.({ type: 'ready' });
+  process.on('message', (message: { type: string }) => {
+    if (message.type !== 'stop') return;
+    void (async () => {
+      await app.close();
+      worker.shutdown();
+      await running.catch(() => undefined);
+      await connection.close();
+      await client.connection.close();
+      process.exit(0);
+    })();
+  });
+}
+
+// --- the driver ----------------------------------------------------------------------------------------------
+
+interface Scenario {
+  name: string;
+  requests: number;
+  reqPerSec: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  /** RSS of the processes involved, sampled each second during the run. */
+  processes: Record<string, ProcessUse>;
+}
+
+function fromAutocannon(name: string, result: autocannon.Result, processes: Record<string, ProcessUse>): Scenario {
+  const statusCodes: Record<string, number> = {};
+  for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = count?.count ?? 0;
+  return {
+    name,
+    requests: result.requests.total,
+    reqPerSec: Math.round(result.requests.total / (result.duration || 1)),
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      mean: Math.round(result.latency.mean * 10) / 10,
+    },
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    processes,
+  };
+}
+
+async function load(
+  name: string,
+  options: autocannon.Options,
+  pids: Record<string, number>,
+): Promise<{ scenario: Scenario; result: autocannon.Result }> {
+  log(`${name}: ${options.connections} connections, ${options.duration} s`);
+  const sampler = new ProcessSampler(pids);
+  sampler.start();
+  const result = await autocannon(options);
+  const scenario = fromAutocannon(name, result, sampler.stop());
+  log(
+    `  ${scenario.requests} requests, ${scenario.reqPerSec} req/s, p50 ${scenario.latencyMs.p50} ms, p99 ${scenario.latencyMs.p99} ms, non-2xx ${scenario.non2xx}, errors ${scenario.errors}`,
+  );
+  return { scenario, result };
+}
+
+/** `count` describe() calls, `concurrency` at a time, timed one by one. */
+async function bareDescribes(
+  client: Client,
+  ids: string[],
+  count: number,
+  concurrency: number,
+  pids: Record<string, number>,
+): Promise<Scenario> {
+  log(`bare Temporal describe(): ${count} calls, concurrency ${concurrency}`);
+  const sampler = new ProcessSampler(pids);
+  sampler.start();
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const id = ids[next++ % ids.length] as string;
+        const t = performance.now();
+        try {
+          await client.schedule.getHandle(id).describe();
+        } catch {
+          errors += 1;
+        }
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const processes = sampler.stop();
+  latencies.sort((a, b) => a - b);
+  const ms = (v: number | null) => Math.round((v ?? 0) * 100) / 100;
+  const scenario: Scenario = {
+    name: 'bare Temporal: schedule describe()',
+    requests: count,
+    reqPerSec: Math.round(count / seconds),
+    latencyMs: {
+      p50: ms(percentile(latencies, 50)),
+      p90: ms(percentile(latencies, 90)),
+      p99: ms(percentile(latencies, 99)),
+      max: ms(latencies[latencies.length - 1] ?? null),
+      mean: ms(latencies.reduce((a, b) => a + b, 0) / latencies.length),
+    },
+    non2xx: 0,
+    errors,
+    timeouts: 0,
+    statusCodes: {},
+    processes,
+  };
+  log(
+    `  ${count} calls in ${seconds.toFixed(1)} s, ${scenario.reqPerSec}/s, p50 ${scenario.latencyMs.p50} ms, p99 ${scenario.latencyMs.p99} ms, errors ${errors}`,
+  );
+  return scenario;
+}
+
+interface Machine {
+  cpu: string;
+  cores: number;
+  ramGb: number;
+  os: string;
+  node: string;
+  temporal: string;
+  temporalSdk: string;
+  autocannon: string;
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function machine(binary: string | undefined, source: string): Machine {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const os = /PRETTY_NAME="([^"]+)"/.exec(existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '');
+  return {
+    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
+    cores: cpus().length,
+    ramGb: Math.round(totalmem() / 2 ** 30),
+    os: `${os?.[1] ?? 'Linux'}, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}`,
+    node: process.version,
+    temporal: `CLI ${TEMPORAL_CLI_VERSION} (${binary ?? source}), dev server (SQLite file)`,
+    temporalSdk: packageVersion('@temporalio/worker'),
+    autocannon: packageVersion('autocannon'),
+  };
+}
+
+const START = '<!-- api:start -->';
+const END = '<!-- api:end -->';
+
+/** Replaces only the text between the api markers (adding them at the end of the file when missing). */
+async function updateBenchmarksMd(section: string): Promise<void> {
+  const path = join(root, 'BENCHMARKS.md');
+  const formatted = (await format(section, { parser: 'markdown', printWidth: 120, singleQuote: true })).trim();
+  const current = existsSync(path) ? readFileSync(path, 'utf8') : '# Benchmarks\n';
+  const s = current.indexOf(START);
+  const e = current.indexOf(END);
+  const base = s >= 0 && e > s ? current : `${current.trimEnd()}\n\n${START}\n${END}\n`;
+  const start = base.indexOf(START) + START.length;
+  const end = base.indexOf(END);
+  writeFileSync(path, `${base.slice(0, start)}\n\n${formatted}\n\n${base.slice(end)}`);
+}
+
+const mb = (p: ProcessUse | undefined): string => (p ? `${Math.round(p.rssPeakMb)}` : '—');
+
+function markdown(report: {
+  startedAt: string;
+  command: string;
+  seconds: number;
+  connections: number;
+  seeded: number;
+  machine: Machine;
+  scenarios: Scenario[];
+}): string {
+  const m = report.machine;
+  const rows = report.scenarios.map((s) =>
+    [
+      s.name,
+      s.requests,
+      s.reqPerSec,
+      s.latencyMs.p50,
+      s.latencyMs.p99,
+      s.latencyMs.max,
+      s.non2xx,
+      s.errors + s.timeouts,
+      mb(s.processes.api),
+      mb(s.processes['temporal server']),
+      mb(s.processes.bench),
+    ].join(' | '),
+  );
+  return [
+    '## HTTP API: throughput and latency',
+    '',
+    `\`npm run bench:api\` (not part of \`npm test\`): a fresh Temporal dev server, one process running a surecron worker ` +
+      `and the API on a free port (real HTTP), ${report.seeded} seeded tasks; autocannon with ${report.connections} ` +
+      `connections for ${report.seconds} s per endpoint. The bare-Temporal row makes as many ` +
+      '`client.schedule.getHandle(id).describe()` calls as the GET run made, 50 at a time, in the bench process: ' +
+      'the floor under `GET /v1/tasks/{id}` (which also lists recent runs from visibility).',
+    '',
+    `Run of ${report.startedAt}:`,
+    '',
+    `- CPU: ${m.cpu}, ${m.cores} cores; RAM ${m.ramGb} GB; ${m.os}`,
+    `- Node ${m.node}; Temporal ${m.temporal}; TypeScript SDK ${m.temporalSdk}; autocannon ${m.autocannon}`,
+    '',
+    'Reproduce:',
+    '',
+    '```sh',
+    report.command,
+    '```',
+    '',
+    '| scenario | requests | req/s | p50 ms | p99 ms | max ms | non-2xx | errors | API RSS MB | server RSS MB | bench RSS MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r} |`),
+    '',
+    'RSS is the peak `VmRSS` sampled each second during the scenario: _API_ = the worker + API process, _server_ = ' +
+      'the Temporal dev server, _bench_ = autocannon (and, for the bare row, the in-process client). POST creates a ' +
+      'task per request through the audited `taskChange` workflow, so its rate is bounded by workflow round trips, not ' +
+      'by HTTP.',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '20' },
+      connections: { type: 'string', default: '50' },
+      seed: { type: 'string', default: '100' },
+    },
+  });
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  const seeded = Number(values.seed);
+  const defaults = seconds === 20 && connections === 50 && seeded === 100;
+  const command = `npm run bench:api${defaults ? '' : ` -- --seconds ${seconds} --connections ${connections} --seed ${seeded}`}`;
+  const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const workDir = mkdtempSync(join(tmpdir(), 'surecron-bench-api-'));
+  const executable = await resolveTemporalCli();
+  const info = machine(executable.kind === 'path' ? cliVersion(executable.path) : undefined, executable.source);
+  log('starting the Temporal dev server');
+  const server = await startDevServer({
+    executable,
+    dbFile: join(workDir, 'temporal.db'),
+    port: await freePort(),
+    namespace: 'default',
+    logFile: join(workDir, 'temporal.log'),
+  });
+  let child: ChildProcess | undefined;
+  let client: Client | undefined;
+  try {
+    client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: 'default' });
+    await ensureSearchAttributes(client);
+    log('bundling workflows');
+    const bundle = join(workDir, 'bundle.js');
+    writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath, logger: silent })).code);
+    const port = await freePort();
+    child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'api.ts')], {
+      cwd: root,
+      env: { ...process.env, BENCH_API_SERVE: JSON.stringify({ address: server.address, bundle, port }) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child?.once('message', () => resolve());
+      child?.once('exit', (code) => reject(new Error(`API process exited (${code}) before it was ready`)));
+    });
+    const base = `http://127.0.0.1:${port}`;
+    const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    log(`API on ${base}; seeding ${seeded} tasks`);
+    const ids = Array.from({ length: seeded }, (_, i) => `seed-${String(i).padStart(3, '0')}`);
+    for (let i = 0; i < ids.length; i += 10) {
+      await Promise.all(
+        ids.slice(i, i + 10).map(async (id) => {
+          const response = await fetch(`${base}/v1/tasks`, {
+            method: 'POST',
+            headers,
+            body: JSON.stringify(taskSpec(id)),
+          });
+          if (response.status !== 201) throw new Error(`seeding ${id}: ${response.status} ${await response.text()}`);
+        }),
+      );
+    }
+    const pids: Record<string, number> = { api: child.pid as number, bench: process.pid };
+    if (server.pid) pids['temporal server'] = server.pid;
+
+    let getIndex = 0;
+    const get = await load(
+      'GET /v1/tasks/{id}',
+      {
+        url: base,
+        connections,
+        duration: seconds,
+        // A create waits for its workflow; count slow answers as latency, not as errors.
+        timeout: 120,
+        headers,
+        requests: [
+          { method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/tasks/${ids[getIndex++ % ids.length]}` }) },
+        ],
+      },
+      pids,
+    );
+    const bare = await bareDescribes(client, ids, get.scenario.requests, connections, {
+      bench: process.pid,
+      ...(server.pid ? { 'temporal server': server.pid } : {}),
+    });
+    let postIndex = 0;
+    const post = await load(
+      'POST /v1/tasks',
+      {
+        url: base,
+        connections,
+        duration: seconds,
+        // A create waits for its workflow; count slow answers as latency, not as errors.
+        timeout: 120,
+        headers,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/tasks',
+            setupRequest: (req) => ({ ...req, body: JSON.stringify(taskSpec(`bench-${postIndex++}`)) }),
+          },
+        ],
+      },
+      pids,
+    );
+
+    const report = {
+      startedAt,
+      command,
+      seconds,
+      connections,
+      seeded,
+      machine: info,
+      scenarios: [get.scenario, bare, post.scenario],
+      postRequestsSent: postIndex,
+    };
+    const resultsDir = join(root, 'bench', 'results');
+    mkdirSync(resultsDir, { recursive: true });
+    const jsonPath = join(resultsDir, `api-${startedAt.replace(/:/g, '-')}.json`);
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    await updateBenchmarksMd(markdown(report));
+    log(`wrote ${jsonPath} and the api section of BENCHMARKS.md`);
+  } finally {
+    if (child && child.exitCode === null) {
+      const gone = new Promise((resolve) => child?.once('exit', resolve));
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+    }
+    await client?.connection.close();
+    await server.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+const serveConfig = process.env.BENCH_API_SERVE;
+if (serveConfig) {
+  const { address, bundle, port } = JSON.parse(serveConfig) as { address: string; bundle: string; port: number };
+  serve(address, bundle, port).catch((error: unknown) => {
+    process.stderr.write(`bench:api server: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+} else {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`bench:api: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

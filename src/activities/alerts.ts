@@ -1,0 +1,68 @@
+import { Context } from '@temporalio/activity';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type { Alert } from '../alerting/alert.js';
+import type { AlertRouter } from '../alerting/router.js';
+import type { TaskMetrics } from '../metrics/task-metrics.js';
+import {
+  admitUpdate,
+  ALERT_STATE_WORKFLOW_ID,
+  type AdmitDecision,
+  type AdmitRequest,
+} from '../workflows/alert-state.js';
+
+export interface AlertActivityDeps {
+  client: Client;
+  taskQueue: string;
+  router: AlertRouter;
+  logger: Logger;
+  metrics?: TaskMetrics;
+}
+
+/** The alert state workflow, started on first use. */
+export function alertStateOperation(taskQueue: string) {
+  return new WithStartWorkflowOperation('alertState', {
+    workflowId: ALERT_STATE_WORKFLOW_ID,
+    taskQueue,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [],
+  });
+}
+
+/** Activities of the `deliverAlert` workflow. */
+export function createAlertActivities({ client, taskQueue, router, logger, metrics }: AlertActivityDeps) {
+  return {
+    /** Asks the shared alert state whether this alert goes out (not silenced, not a duplicate). */
+    async admitAlert(request: AdmitRequest): Promise<AdmitDecision> {
+      const decision = await client.workflow.executeUpdateWithStart(admitUpdate, {
+        args: [request],
+        startWorkflowOperation: alertStateOperation(taskQueue),
+      });
+      if (decision !== 'send') {
+        metrics?.alertDelivered({ channel: 'none', result: decision });
+        logger.info({ taskId: request.alert.taskId, event: request.alert.event, decision }, 'alert not sent');
+      }
+      return decision;
+    },
+    /** The channels an alert goes to. */
+    async alertTargets({ alert, channels }: { alert: Alert; channels?: string[] }): Promise<string[]> {
+      return Promise.resolve(router.targets(alert, channels));
+    },
+    /** Sends an alert to one channel; retried by the workflow's policy, counted when it fails for good. */
+    async sendAlert({ channel, alert }: { channel: string; alert: Alert }): Promise<void> {
+      const { attempt } = Context.current().info;
+      try {
+        await router.send(channel, alert);
+        metrics?.alertDelivered({ channel, result: 'sent' });
+        logger.info({ channel, taskId: alert.taskId, event: alert.event, attempt }, 'alert sent');
+      } catch (error) {
+        logger.warn(
+          { channel, taskId: alert.taskId, event: alert.event, attempt, err: (error as Error).message },
+          'alert delivery failed',
+        );
+        if (attempt >= 5) metrics?.alertDelivered({ channel, result: 'failed' });
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,141 @@
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import type { Alert } from '../alerting/alert.js';
+import { previewSchedule } from '../cron/preview.js';
+import type { TaskMetrics } from '../metrics/task-metrics.js';
+import { listRuns } from '../runs/runs.js';
+import { listAudit } from '../tasks/audit.js';
+import { parseDuration } from '../tasks/duration.js';
+import { TaskNotFoundError } from '../tasks/errors.js';
+import type { TaskSpec } from '../tasks/spec.js';
+import type { TaskStore } from '../tasks/store.js';
+import type { DeliverAlertInput } from '../workflows/deliver-alert.js';
+
+/** Without `maxLateness`, a run must start within this of its nominal time. */
+export const DEFAULT_MAX_LATENESS_MS = 300_000;
+const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+/** Events of a run that no worker has touched yet: started, first workflow task scheduled (and maybe timed out). */
+const FRESH_RUN_EVENTS = 4;
+/** How far back past the lateness limit the watchdog looks for fires without a run. */
+const LOOKBACK_MS = 600_000;
+
+export interface WatchdogDeps {
+  client: Client;
+  store: TaskStore;
+  metrics?: TaskMetrics;
+}
+
+const tagsOf = (spec: TaskSpec): string[] => Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`);
+
+function alertFor(
+  spec: TaskSpec | undefined,
+  taskId: string,
+  event: Alert['event'],
+  summary: string,
+  details: Record<string, unknown>,
+): DeliverAlertInput {
+  return {
+    alert: { event, taskId, severity: spec?.alerts?.severity ?? 'P1', at: new Date().toISOString(), summary, details },
+    tags: spec ? tagsOf(spec) : [],
+    ...(spec?.alerts?.channels ? { channels: spec.alerts.channels } : {}),
+  };
+}
+
+/**
+ * The dead-man's switch: independent of the schedules it watches, it compares what each task's spec says
+ * should have started by now with the runs that exist, and what the audit trail says about each schedule with
+ * what Temporal holds. It reports missed and late runs and schedules paused or deleted behind surecron's back.
+ */
+export function createWatchdogActivities({ client, store, metrics }: WatchdogDeps) {
+  return {
+    async inspectTasks({ now = new Date().toISOString() }: { now?: string } = {}): Promise<DeliverAlertInput[]> {
+      const at = Date.parse(now);
+      const alerts: DeliverAlertInput[] = [];
+      const audit = await listAudit(client, { pageSize: 1000, taskQueue: store.taskQueue });
+      const lastAction = new Map<string, { action: string; after?: unknown }>();
+      for (const entry of audit.items) if (!lastAction.has(entry.taskId)) lastAction.set(entry.taskId, entry);
+      const ids = new Set(await store.listIds());
+
+      for (const [taskId, entry] of lastAction) {
+        const deleted = entry.action === 'delete' || (entry.action === 'apply' && entry.after === undefined);
+        if (deleted || ids.has(taskId)) continue;
+        const exists = await store.get(taskId).then(
+          () => true,
+          (error: unknown) => (error instanceof TaskNotFoundError ? false : true),
+        );
+        if (!exists) {
+          alerts.push(
+            alertFor(undefined, taskId, 'schedule_drift', `the schedule of ${taskId} was deleted outside surecron`, {
+              reason: 'deleted',
+            }),
+          );
+        }
+      }
+
+      for (const id of ids) {
+        const task = await store.get(id).catch(() => undefined);
+        if (!task) continue;
+        const { spec, description } = task;
+        const { state } = description;
+        const pausedByUs = lastAction.get(id)?.action === 'pause' || spec.paused;
+        const pausedOnFailure = (state.note ?? '').startsWith('paused due to workflow failure');
+        if (state.paused && !pausedByUs && !pausedOnFailure) {
+          alerts.push(
+            alertFor(spec, id, 'schedule_drift', `the schedule of ${id} was paused outside surecron`, {
+              reason: 'paused',
+              note: state.note,
+            }),
+          );
+        }
+        if (state.paused || spec.alerts?.onMiss === false) continue;
+        const lateness = spec.maxLateness
+          ? (parseDuration(spec.maxLateness) ?? DEFAULT_MAX_LATENESS_MS)
+          : DEFAULT_MAX_LATENESS_MS;
+        const from = Math.max(at - lateness - LOOKBACK_MS, description.info.createdAt.getTime() + 1000);
+        const until = at - lateness;
+        if (from >= until) continue;
+        const due = previewSchedule(spec.schedule, { from: new Date(from - 1), count: 200 })
+          .map((run) => run.at)
+          .filter((nominal) => Date.parse(nominal) <= until);
+        if (due.length === 0) continue;
+        const runs = await listRuns(client, id, {
+          from: new Date(from),
+          to: new Date(until + 1000),
+          pageSize: 500,
+          includeErrors: false,
+        });
+        const byNominal = new Map(runs.items.map((run) => [run.nominalTime, run]));
+        for (const nominal of due) {
+          const run = byNominal.get(nominal);
+          if (!run) {
+            metrics?.runMissed({ taskId: id });
+            alerts.push(
+              alertFor(spec, id, 'run_missed', `${id} did not run at ${nominal}`, {
+                nominalTime: nominal,
+                maxLatenessMs: lateness,
+              }),
+            );
+            continue;
+          }
+          if (run.status !== 'running') continue;
+          const described = await client.workflow.getHandle(run.workflowId).describe();
+          const pending = described.raw.pendingActivities ?? [];
+          // Started: an attempt is running or was tried. A run whose worker never picked it up has only its
+          // start events and no activity at all.
+          const handlerStarted =
+            pending.some((activity) => activity.state === STARTED || Number(activity.attempt ?? 1) > 1) ||
+            (pending.length === 0 && described.historyLength > FRESH_RUN_EVENTS);
+          if (!handlerStarted) {
+            alerts.push(
+              alertFor(spec, id, 'run_late', `${id} has not started its ${nominal} run within ${lateness / 1000} s`, {
+                nominalTime: nominal,
+                workflowId: run.workflowId,
+              }),
+            );
+          }
+        }
+      }
+      return alerts;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { Alert } from './alert.js';
+import type { AlertsConfig, Channel } from './channels/config.js';
+
+/** Where alerts go: channel selection by severity, and delivery to one named channel. */
+export interface AlertRouter {
+  /** Channel names for an alert: the task's own list if it names one, else the routes for its severity. */
+  targets(alert: Alert, requested?: string[]): string[];
+  send(channel: string, alert: Alert): Promise<void>;
+}
+
+export type Deliver = (channel: Channel, alert: Alert) => Promise<void>;
+
+/** Builds the router from the alert configuration and a delivery function. */
+export function createAlertRouter(config: AlertsConfig, deliver: Deliver): AlertRouter {
+  const byName = new Map(config.channels.map((channel) => [channel.name, channel]));
+  const accepts = (channel: Channel, alert: Alert): boolean =>
+    !channel.severities || channel.severities.includes(alert.severity);
+  return {
+    targets(alert, requested) {
+      if (requested?.length) return requested.filter((name) => byName.has(name));
+      const routed = config.routes?.[alert.severity];
+      const names = routed ?? config.channels.map((channel) => channel.name);
+      return names.filter((name) => {
+        const channel = byName.get(name);
+        return channel !== undefined && accepts(channel, alert);
+      });
+    },
+    async send(name, alert) {
+      const channel = byName.get(name);
+      if (!channel) throw new Error(`no alert channel named "${name}"`);
+      await deliver(channel, alert);
+    },
+  };
+}

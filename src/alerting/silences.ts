@@ -1,0 +1,43 @@
+import type { Client } from '@temporalio/client';
+import { alertStateOperation } from '../activities/alerts.js';
+import {
+  addSilenceUpdate,
+  ALERT_STATE_WORKFLOW_ID,
+  removeSilenceUpdate,
+  silencesQuery,
+  type NewSilence,
+  type Silence,
+} from '../workflows/alert-state.js';
+
+/** Silences live in the shared alert-state workflow: durable, seen by every worker and API instance. */
+export class SilenceStore {
+  constructor(
+    private readonly client: Client,
+    private readonly taskQueue: string,
+  ) {}
+
+  add(silence: NewSilence): Promise<Silence> {
+    return this.client.workflow.executeUpdateWithStart(addSilenceUpdate, {
+      args: [silence],
+      startWorkflowOperation: alertStateOperation(this.taskQueue),
+    });
+  }
+
+  /** @returns false when no active silence has this id. */
+  remove(id: string): Promise<boolean> {
+    return this.client.workflow.executeUpdateWithStart(removeSilenceUpdate, {
+      args: [id],
+      startWorkflowOperation: alertStateOperation(this.taskQueue),
+    });
+  }
+
+  /** Active and future silences; none before the first one is added. */
+  async list(): Promise<Silence[]> {
+    try {
+      return await this.client.workflow.getHandle(ALERT_STATE_WORKFLOW_ID).query(silencesQuery);
+    } catch (error) {
+      if ((error as Error).name === 'WorkflowNotFoundError') return [];
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,108 @@
+import { ApplicationFailure, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Alert, AlertEvent, Severity } from '../alerting/alert.js';
+import type { createCallbackActivities } from '../activities/callbacks.js';
+import type { DeliverAlertInput } from './deliver-alert.js';
+
+/** A task's alert settings as its runs see them (defaults applied). */
+export interface RunAlerts {
+  severity: Severity;
+  onFailure: boolean;
+  onRecovery: boolean;
+  consecutiveFailures?: number;
+  channels?: string[];
+}
+
+export interface RunNotify {
+  onSuccess?: string;
+  onFailure?: string;
+}
+
+export interface RunOutcome {
+  taskId: string;
+  nominalTime: string;
+  workflowId: string;
+  status: 'succeeded' | 'failed';
+  attempts: number;
+  durationMs: number;
+  result?: unknown;
+  error?: string;
+}
+
+const { notifyCallback } = proxyActivities<ReturnType<typeof createCallbackActivities>>({
+  startToCloseTimeout: '15s',
+  retry: { maximumAttempts: 3, initialInterval: '1s' },
+});
+
+/** Consecutive failures so far, carried from the previous scheduled run's failure (Temporal passes it on). */
+export function previousStreak(): number {
+  const last = workflowInfo().lastFailure;
+  for (let cause: unknown = last; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof ApplicationFailure) {
+      const streak = (cause.details?.[0] as { streak?: unknown } | undefined)?.streak;
+      if (typeof streak === 'number') return streak;
+    }
+  }
+  return last ? 1 : 0;
+}
+
+async function raise(
+  event: AlertEvent,
+  outcome: RunOutcome,
+  alerts: RunAlerts,
+  tags: string[],
+  details: Record<string, unknown>,
+): Promise<void> {
+  const alert: Alert = {
+    event,
+    taskId: outcome.taskId,
+    severity: alerts.severity,
+    at: new Date().toISOString(),
+    summary:
+      event === 'task_recovered'
+        ? `${outcome.taskId} succeeded again at ${outcome.nominalTime}`
+        : `${outcome.taskId} failed at ${outcome.nominalTime} after ${outcome.attempts} attempt(s): ${outcome.error ?? 'unknown error'}`,
+    details: {
+      nominalTime: outcome.nominalTime,
+      workflowId: outcome.workflowId,
+      attempts: outcome.attempts,
+      ...details,
+    },
+  };
+  const input: DeliverAlertInput = { alert, tags, ...(alerts.channels ? { channels: alerts.channels } : {}) };
+  try {
+    await startChild('deliverAlert', {
+      args: [input],
+      workflowId: `alert-${outcome.workflowId}-${event}`,
+      parentClosePolicy: 'ABANDON',
+    });
+  } catch (error) {
+    log.warn('could not raise alert', { event, error: (error as Error).message });
+  }
+}
+
+/**
+ * What a run tells the world when it ends: alerts (failure, N failures in a row, recovery) and the task's
+ * callbacks. Alerts are delivered by an abandoned child workflow and callbacks are best-effort, so neither can
+ * delay the next fire for long or change the run's outcome.
+ */
+export async function announceOutcome(
+  outcome: RunOutcome,
+  { alerts, notify, tags, streak }: { alerts?: RunAlerts; notify?: RunNotify; tags: string[]; streak: number },
+): Promise<void> {
+  if (alerts) {
+    if (outcome.status === 'failed') {
+      if (alerts.onFailure) await raise('run_failed', outcome, alerts, tags, { streak });
+      if (alerts.consecutiveFailures && streak === alerts.consecutiveFailures) {
+        await raise('consecutive_failures', outcome, alerts, tags, { streak });
+      }
+    } else if (workflowInfo().lastFailure && alerts.onRecovery) {
+      await raise('task_recovered', outcome, alerts, tags, { previousStreak: previousStreak() });
+    }
+  }
+  const url = outcome.status === 'succeeded' ? notify?.onSuccess : notify?.onFailure;
+  if (url) {
+    await notifyCallback({ url, payload: outcome }).catch((error: unknown) =>
+      log.warn('callback failed', { url, error: (error as Error).message }),
+    );
+  }
+}

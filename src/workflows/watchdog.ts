@@ -1,0 +1,23 @@
+import { log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { createWatchdogActivities } from '../activities/watchdog.js';
+
+const { inspectTasks } = proxyActivities<ReturnType<typeof createWatchdogActivities>>({
+  startToCloseTimeout: '2m',
+  retry: { maximumAttempts: 3, initialInterval: '5s' },
+});
+
+export const WATCHDOG_SCHEDULE_ID = 'surecron-watchdog';
+
+/** One round of the dead-man's switch: inspect every task, raise what it found. */
+export async function watchdog(): Promise<{ alerts: number }> {
+  const found = await inspectTasks({});
+  for (const [i, input] of found.entries()) {
+    await startChild('deliverAlert', {
+      args: [input],
+      workflowId: `${workflowInfo().workflowId}-alert-${i}`,
+      parentClosePolicy: 'ABANDON',
+    });
+  }
+  if (found.length) log.warn('watchdog raised alerts', { count: found.length });
+  return { alerts: found.length };
+}

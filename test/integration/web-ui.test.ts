@@ -1,0 +1,174 @@
+/**
+ * The two UIs `npm start` advertises, seen through a real browser: the Temporal Web UI (schedules, a schedule's
+ * detail with its note, the task's runs) and the API's Swagger UI. Drives Debian's chromium (/usr/bin/chromium,
+ * installed by scripts/install-browser.sh) with playwright-core and saves full-page screenshots to test-results/.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/temporal.js';
+
+const root = new URL('../..', import.meta.url).pathname;
+const results = join(root, 'test-results');
+const CHROMIUM = '/usr/bin/chromium';
+const TASK = 'example.heartbeat';
+const NOTE = 'Example: logs a heartbeat every 10 seconds';
+
+function launch(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
+  const inherited = { ...process.env };
+  delete inherited.TEMPORAL_ADDRESS;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...inherited, SURECRON_LOG_FORMAT: 'json', SURECRON_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+async function stop(child: ChildProcess, timeoutMs = 40_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = (await exited) as [number | null];
+  clearTimeout(timer);
+  return code;
+}
+
+/**
+ * A full-page screenshot. The Temporal Web UI scrolls inside a 100vh layout, so `fullPage` alone stops at the
+ * viewport: the viewport is grown to the tallest scrolling content first (capped), then restored.
+ */
+async function screenshot(page: Page, name: string): Promise<void> {
+  const viewport = page.viewportSize() ?? { width: 1440, height: 900 };
+  // A string, not a function: the project's tsconfig has no DOM lib.
+  const content = await page.evaluate<number>(`(() => {
+    let extra = 0;
+    for (const element of document.querySelectorAll('*')) {
+      const overflow = getComputedStyle(element).overflowY;
+      if ((overflow === 'auto' || overflow === 'scroll') && element.clientHeight >= window.innerHeight / 2) {
+        extra = Math.max(extra, element.scrollHeight - element.clientHeight);
+      }
+    }
+    return window.innerHeight + extra;
+  })()`);
+  const height = Math.min(Math.max(content, viewport.height), 4_000);
+  if (height > viewport.height) {
+    await page.setViewportSize({ width: viewport.width, height });
+    await page.waitForTimeout(300);
+  }
+  await page.screenshot({ path: join(results, name), fullPage: true });
+  if (height > viewport.height) await page.setViewportSize(viewport);
+}
+
+/** Navigates and lets the SvelteKit app settle (its API calls finish) before anything is asserted. */
+async function open(page: Page, url: string): Promise<void> {
+  const response = await page.goto(url, { waitUntil: 'domcontentloaded' });
+  assert.ok(response && response.status() < 400, `${url} answered ${response?.status()}`);
+  await page.waitForLoadState('networkidle', { timeout: 10_000 }).catch(() => undefined);
+}
+
+describe('npm start: the Web UI and the API docs in a browser', () => {
+  it('lists the example schedule with its note and runs in the Temporal Web UI, and serves Swagger UI', async (t) => {
+    assert.ok(
+      existsSync(CHROMIUM),
+      `${CHROMIUM} is missing: run \`bash scripts/install-browser.sh\` (as root; installs Debian's chromium package)`,
+    );
+    const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
+    assert.ok(cli, 'npm test provides the Temporal CLI');
+    mkdirSync(results, { recursive: true });
+    const dataDir = mkdtempSync(join(tmpdir(), 'surecron-web-ui-'));
+    const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const api = `http://127.0.0.1:${apiPort}`;
+    const ui = `http://127.0.0.1:${uiPort}/namespaces/default`;
+
+    const started = Date.now();
+    const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    const app = launch({
+      TEMPORAL_CLI: cli,
+      SURECRON_DATA_DIR: dataDir,
+      SURECRON_API_PORT: String(apiPort),
+      TEMPORAL_PORT: String(temporalPort),
+      TEMPORAL_UI_PORT: String(uiPort),
+      SURECRON_API_TOKEN: undefined,
+    });
+    let browser: Browser | undefined;
+    try {
+      await waitFor(
+        () => fetch(`${api}/readyz`).then((r) => (r.status === 200 ? true : undefined)),
+        45_000,
+        `/readyz (output: ${app.output().slice(-500)})`,
+      );
+      t.diagnostic(`surecron ready after ${elapsed()}`);
+
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.setDefaultTimeout(15_000);
+
+      // Schedules list: the example task's schedule (schedule id = task id).
+      await open(page, `${ui}/schedules`);
+      await page.getByRole('link', { name: TASK, exact: true }).first().waitFor();
+      await screenshot(page, 'web-ui-schedules.png');
+      t.diagnostic(`schedules page after ${elapsed()}`);
+
+      // Schedule detail: the note surecron writes onto the schedule.
+      await open(page, `${ui}/schedules/${encodeURIComponent(TASK)}`);
+      await page.getByText(TASK).first().waitFor();
+      await page.getByText('Notes', { exact: true }).first().waitFor();
+      await page.getByText(NOTE).first().waitFor();
+      await screenshot(page, 'web-ui-schedule-detail.png');
+      t.diagnostic(`schedule detail after ${elapsed()}`);
+
+      // The task's runs, found by surecron's search attribute; the first one is due within 10 s of the apply.
+      const workflows = `${ui}/workflows?query=${encodeURIComponent(`SurecronTaskId="${TASK}"`)}`;
+      const run = page.getByText(new RegExp(`^\\s*${TASK.replace('.', '\\.')}-20`)).first();
+      await open(page, workflows);
+      await waitFor(
+        async () => {
+          if (await run.isVisible()) return true;
+          await page.waitForTimeout(2_000);
+          if (await run.isVisible()) return true;
+          await open(page, workflows);
+          return undefined;
+        },
+        25_000,
+        `a ${TASK}-20… run listed in the Web UI`,
+      );
+      t.diagnostic(`first run listed: ${(await run.textContent())?.trim()} after ${elapsed()}`);
+      await screenshot(page, 'web-ui-workflows.png');
+
+      // The API's Swagger UI.
+      await open(page, `${api}/docs`);
+      await page.getByText('surecron API').first().waitFor();
+      await page.getByText('/v1/tasks', { exact: true }).first().waitFor();
+      await screenshot(page, 'api-docs.png');
+      t.diagnostic(`API docs after ${elapsed()}`);
+    } finally {
+      await browser?.close().catch(() => undefined);
+      const code = await stop(app.child);
+      rmSync(dataDir, { recursive: true, force: true });
+      assert.equal(code, 0, `graceful exit (output: ${app.output().slice(-800)})`);
+    }
+  });
+});
