@@ -4,12 +4,7 @@ import type { Logger } from 'pino';
 import type { Alert } from '../alerting/alert.js';
 import type { AlertRouter } from '../alerting/router.js';
 import type { TaskMetrics } from '../metrics/task-metrics.js';
-import {
-  admitUpdate,
-  ALERT_STATE_WORKFLOW_ID,
-  type AdmitDecision,
-  type AdmitRequest,
-} from '../workflows/alert-state.js';
+import { admitUpdate, alertStateWorkflowId, type AdmitDecision, type AdmitRequest } from '../workflows/alert-state.js';
 
 export interface AlertActivityDeps {
   client: Client;
@@ -22,7 +17,7 @@ export interface AlertActivityDeps {
 /** The alert state workflow, started on first use. */
 export function alertStateOperation(taskQueue: string) {
   return new WithStartWorkflowOperation('alertState', {
-    workflowId: ALERT_STATE_WORKFLOW_ID,
+    workflowId: alertStateWorkflowId(taskQueue),
     taskQueue,
     workflowIdConflictPolicy: 'USE_EXISTING',
     args: [],

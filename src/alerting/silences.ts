@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { alertStateOperation } from '../activities/alerts.js';
 import {
   addSilenceUpdate,
-  ALERT_STATE_WORKFLOW_ID,
+  alertStateWorkflowId,
   removeSilenceUpdate,
   silencesQuery,
   type NewSilence,
@@ -34,7 +34,7 @@ export class SilenceStore {
   /** Active and future silences; none before the first one is added. */
   async list(): Promise<Silence[]> {
     try {
-      return await this.client.workflow.getHandle(ALERT_STATE_WORKFLOW_ID).query(silencesQuery);
+      return await this.client.workflow.getHandle(alertStateWorkflowId(this.taskQueue)).query(silencesQuery);
     } catch (error) {
       if ((error as Error).name === 'WorkflowNotFoundError') return [];
       throw error;

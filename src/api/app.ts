@@ -51,6 +51,8 @@ export async function buildApp(deps: ApiDeps) {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }),
     bodyLimit: 256 * 1024,
+    // Malformed URLs and the like are answered by the framework itself: as problems too.
+    frameworkErrors: (error, request, reply) => void sendProblem(error, request, reply),
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -6,6 +6,7 @@ import { TaskValidationError, type ValidationIssue } from '../tasks/validate.js'
 import { JobNotFoundError } from '../runs/jobs.js';
 import { LedgerWindowTooLargeError } from '../runs/ledger.js';
 import { RunNotFoundError } from '../runs/run-detail.js';
+import { InvalidPageTokenError } from '../temporal/visibility.js';
 
 /** RFC 9457 problem details, as every API error is sent. */
 export interface Problem {
@@ -58,6 +59,10 @@ function toProblem(error: unknown): Problem {
   if (error instanceof TaskNotFoundError || error instanceof RunNotFoundError || error instanceof JobNotFoundError) {
     return problem(404, 'not-found', 'Not found', error.message);
   }
+  if (error instanceof InvalidPageTokenError)
+    return problem(400, 'validation', 'Invalid request', error.message, [
+      { path: 'querystring.pageToken', message: 'not a page token this API handed out' },
+    ]);
   if (error instanceof LedgerWindowTooLargeError)
     return problem(400, 'window-too-large', 'Invalid request', error.message);
   if (error instanceof TaskExistsError) return problem(409, 'already-exists', 'Already exists', error.message);

@@ -264,9 +264,9 @@ export function parseCron(expression: string): CronResult {
     let timezone = prefixZone;
     if (timezone !== undefined) {
       try {
-        const resolved = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
-        // Intl ignores case; the server's zone database does not (`asia/shanghai` → `Asia/Shanghai`).
-        if (resolved.toLowerCase() === timezone.toLowerCase()) timezone = resolved;
+        // The canonical name is the one the server's zone database knows (`asia/shanghai` → `Asia/Shanghai`,
+        // `US/Pacific-New` → `America/Los_Angeles`).
+        timezone = new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone;
       } catch {
         return { ok: false, error: `unknown time zone "${timezone}" in prefix` };
       }

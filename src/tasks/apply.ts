@@ -1,3 +1,4 @@
+import { TaskValidationError } from './validate.js';
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
 import type { TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
@@ -41,9 +42,17 @@ export async function applyTasks(
   const source = options.source ?? 'code';
   const result: ApplyResult = { created: [], updated: [], unchanged: [], deleted: [], skipped: [] };
   const ids = new Set<string>();
-  for (const spec of specs) {
-    if (ids.has(spec.id)) throw new Error(`task id ${spec.id} is declared twice`);
+  const duplicates: { id: string; index: number }[] = [];
+  specs.forEach((spec, index) => {
+    if (ids.has(spec.id)) duplicates.push({ id: spec.id, index });
     ids.add(spec.id);
+  });
+  if (duplicates.length) {
+    throw new TaskValidationError(
+      duplicates.map(({ id, index }) => ({ path: `tasks.${index}.id`, message: `task id ${id} is declared twice` })),
+    );
+  }
+  for (const spec of specs) {
     try {
       await store.create(spec, source);
       result.created.push(spec.id);

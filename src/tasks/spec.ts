@@ -10,17 +10,23 @@ export const taskIdSchema = z
     'must be 1–63 characters: lowercase letters, digits, "-", "_", "." (starting with a letter or digit)',
   );
 
-function isTimeZone(zone: string): boolean {
+/** The IANA name the platform resolves `zone` to (e.g. `utc` → `UTC`), or undefined for an unknown zone. */
+export function canonicalTimeZone(zone: string): string | undefined {
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-const timezone = z.string().superRefine((zone, ctx) => {
-  if (!isTimeZone(zone)) ctx.addIssue({ code: 'custom', message: `unknown time zone "${zone}"` });
+/** An IANA time zone, stored under its canonical name, which is the one the Temporal server knows. */
+const timezone = z.string().transform((zone, ctx) => {
+  const canonical = canonicalTimeZone(zone);
+  if (!canonical) {
+    ctx.addIssue({ code: 'custom', message: `unknown time zone "${zone}"` });
+    return z.NEVER;
+  }
+  return canonical;
 });
 const isoInstant = z.iso.datetime({ offset: true });
 

@@ -5,6 +5,26 @@ import type { LoadedDataConverter } from '@temporalio/common';
 /** A string literal for a visibility query. */
 export const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** Thrown for a page token this API did not hand out. */
+export class InvalidPageTokenError extends Error {
+  constructor() {
+    super('invalid page token');
+    this.name = 'InvalidPageTokenError';
+  }
+}
+
+/** Temporal's visibility page tokens are JSON; anything else is refused before it reaches the server. */
+function decodePageToken(token: string): Buffer {
+  const bytes = Buffer.from(token, 'base64url');
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    if (parsed && typeof parsed === 'object') return bytes;
+  } catch {
+    // fall through
+  }
+  throw new InvalidPageTokenError();
+}
+
 /** One page of workflow executions matching a visibility query, with an opaque URL-safe page token. */
 export async function listExecutions(
   client: Client,
@@ -15,7 +35,7 @@ export async function listExecutions(
     namespace: client.options.namespace,
     query,
     pageSize,
-    nextPageToken: pageToken ? Buffer.from(pageToken, 'base64url') : undefined,
+    nextPageToken: pageToken ? decodePageToken(pageToken) : undefined,
   });
   const dataConverter = (client.workflow as unknown as { dataConverter: LoadedDataConverter }).dataConverter;
   const executions = await Promise.all(

@@ -39,7 +39,8 @@ export interface AlertStateSnapshot {
   lastSent: Record<string, number>;
 }
 
-export const ALERT_STATE_WORKFLOW_ID = 'surecron-alert-state';
+/** One alert state per deployment (task queue), so deployments sharing a namespace keep their own silences. */
+export const alertStateWorkflowId = (taskQueue: string): string => `surecron-alert-state-${taskQueue}`;
 export const addSilenceUpdate = defineUpdate<Silence, [NewSilence]>('addSilence');
 export const removeSilenceUpdate = defineUpdate<boolean, [string]>('removeSilence');
 export const admitUpdate = defineUpdate<AdmitDecision, [AdmitRequest]>('admit');

@@ -3,6 +3,7 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { HandlerRegistry } from '../../src/activities/handler.js';
+import type { AlertsConfig } from '../../src/alerting/channels/config.js';
 import { createHandlers } from '../../src/activities/handlers/index.js';
 import type { OrderSystems } from '../../src/activities/orders.js';
 import { TaskStore } from '../../src/tasks/store.js';
@@ -45,6 +46,8 @@ export interface TestWorkerOptions {
   orderSystems?: OrderSystems;
   httpAllowlist?: string;
   address?: string;
+  alerts?: AlertsConfig;
+  callbackSecret?: string;
 }
 
 /** A surecron worker on its own task queue, using the bundle `npm test` built once. */
@@ -69,6 +72,8 @@ export async function testWorker(
     httpAllowlist: options.httpAllowlist ?? '127.0.0.1,localhost',
     workflowBundlePath: process.env.SURECRON_TEST_BUNDLE,
     workerOptions: { shutdownGraceTime: '1s' },
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+    ...(options.callbackSecret ? { callbackSecret: options.callbackSecret } : {}),
   });
   return { worker, connection };
 }

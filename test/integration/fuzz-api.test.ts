@@ -32,7 +32,8 @@ const SLOW_MS = 10_000;
  * Inputs that hit bugs already reported (see the `known bugs` tests at the end) are left out of the generators
  * so the properties keep looking for new ones; `FUZZ_KNOWN_BUGS=1` puts them back.
  */
-const KNOWN = process.env.FUZZ_KNOWN_BUGS ? true : false;
+/** Inputs that once broke the API; the fuzzers generate them again since the fixes. */
+const KNOWN = true;
 const known = <T>(...values: T[]): T[] => (KNOWN ? values : []);
 
 type App = Awaited<ReturnType<typeof buildApp>>;
@@ -728,93 +729,77 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
     });
   }
 
-  describe('known bugs (skipped until src/ is fixed; FUZZ_KNOWN_BUGS=1 runs them and lets the fuzzers find them)', () => {
-    it(
-      'a time zone Intl accepts but the server refuses is a 400, not a 500 after 5 activity attempts',
-      { skip: KNOWN ? false : 'schedule.timezone is not canonicalised: see the report' },
-      async () => {
-        const cases = [
-          { timezone: 'america/new_york' },
-          { timezone: 'utc' },
-          { timezone: 'US/Pacific-New' },
-          { cron: 'TZ=US/Pacific-New 0 0 1 1 *' },
-        ].map((extra, i) => ({
-          id: `${prefix}-tz-${i}`,
-          schedule: { cron: '0 0 1 1 *', ...extra },
-          handler: { type: 'function', name: 'heartbeat' },
-        }));
-        const responses = await Promise.all(
-          cases.map((spec) =>
-            app.inject({
-              method: 'POST',
-              url: '/v1/tasks',
-              headers: { authorization: `Bearer ${TOKEN}` },
-              payload: spec,
-            }),
-          ),
+  describe('regressions found by fuzzing', () => {
+    it('a time zone Intl accepts but the server refuses is a 400, not a 500 after 5 activity attempts', async () => {
+      const cases = [
+        { timezone: 'america/new_york' },
+        { timezone: 'utc' },
+        { timezone: 'US/Pacific-New' },
+        { cron: 'TZ=US/Pacific-New 0 0 1 1 *' },
+      ].map((extra, i) => ({
+        id: `${prefix}-tz-${i}`,
+        schedule: { cron: '0 0 1 1 *', ...extra },
+        handler: { type: 'function', name: 'heartbeat' },
+      }));
+      const responses = await Promise.all(
+        cases.map((spec) =>
+          app.inject({
+            method: 'POST',
+            url: '/v1/tasks',
+            headers: { authorization: `Bearer ${TOKEN}` },
+            payload: spec,
+          }),
+        ),
+      );
+      for (const [i, response] of responses.entries()) {
+        if (response.statusCode < 300) created.add(cases[i]!.id);
+        assert.ok(response.statusCode < 500, `${JSON.stringify(cases[i])} → ${response.statusCode}`);
+      }
+    });
+
+    it('a path with a broken %-escape is a problem+json 400', async () => {
+      const response = await app.inject({
+        method: 'GET',
+        url: '/v1/tasks/%zz/runs',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(response.statusCode, 400);
+      assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+    });
+
+    it('a well-formed page token the server cannot read is a quick 400', async () => {
+      const started = Date.now();
+      const response = await app.inject({
+        method: 'GET',
+        url: `/v1/tasks/${seedYearly}/runs?pageToken=_-_-`,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(response.statusCode, 400, `${response.statusCode} after ${Date.now() - started} ms`);
+    });
+
+    it('POST /v1/apply with one id twice is a 400 and creates nothing', async () => {
+      const spec = {
+        id: `${prefix}-dup`,
+        schedule: { cron: '0 0 1 1 *' },
+        handler: { type: 'function', name: 'heartbeat' },
+      };
+      const response = await app.inject({
+        method: 'POST',
+        url: '/v1/apply',
+        headers: { authorization: `Bearer ${TOKEN}` },
+        payload: { tasks: [spec, spec] },
+      });
+      const exists = await client.schedule
+        .getHandle(spec.id)
+        .describe()
+        .then(
+          () => true,
+          () => false,
         );
-        for (const [i, response] of responses.entries()) {
-          if (response.statusCode < 300) created.add(cases[i]!.id);
-          assert.ok(response.statusCode < 500, `${JSON.stringify(cases[i])} → ${response.statusCode}`);
-        }
-      },
-    );
-
-    it(
-      'a path with a broken %-escape is a problem+json 400',
-      { skip: KNOWN ? false : 'FST_ERR_BAD_URL bypasses setErrorHandler: see the report' },
-      async () => {
-        const response = await app.inject({
-          method: 'GET',
-          url: '/v1/tasks/%zz/runs',
-          headers: { authorization: `Bearer ${TOKEN}` },
-        });
-        assert.equal(response.statusCode, 400);
-        assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
-      },
-    );
-
-    it(
-      'a well-formed page token the server cannot read is a quick 400',
-      { skip: KNOWN ? false : 'listExecutions passes server errors through: see the report' },
-      async () => {
-        const started = Date.now();
-        const response = await app.inject({
-          method: 'GET',
-          url: `/v1/tasks/${seedYearly}/runs?pageToken=_-_-`,
-          headers: { authorization: `Bearer ${TOKEN}` },
-        });
-        assert.equal(response.statusCode, 400, `${response.statusCode} after ${Date.now() - started} ms`);
-      },
-    );
-
-    it(
-      'POST /v1/apply with one id twice is a 400 and creates nothing',
-      { skip: KNOWN ? false : 'applyTasks checks duplicates while writing: see the report' },
-      async () => {
-        const spec = {
-          id: `${prefix}-dup`,
-          schedule: { cron: '0 0 1 1 *' },
-          handler: { type: 'function', name: 'heartbeat' },
-        };
-        const response = await app.inject({
-          method: 'POST',
-          url: '/v1/apply',
-          headers: { authorization: `Bearer ${TOKEN}` },
-          payload: { tasks: [spec, spec] },
-        });
-        const exists = await client.schedule
-          .getHandle(spec.id)
-          .describe()
-          .then(
-            () => true,
-            () => false,
-          );
-        if (exists) created.add(spec.id);
-        assert.equal(response.statusCode, 400, response.body);
-        assert.equal(exists, false, 'the first copy was created');
-      },
-    );
+      if (exists) created.add(spec.id);
+      assert.equal(response.statusCode, 400, response.body);
+      assert.equal(exists, false, 'the first copy was created');
+    });
   });
 
   // Last: a valid `prune: true` apply deletes this test's other API tasks (its task queue only).
