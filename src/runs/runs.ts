@@ -56,8 +56,12 @@ export interface RunQuery {
 export function runsQuery(taskId: string, query: RunQuery = {}): string {
   const clauses = [`${searchAttributeKeys.taskId.name} = ${quote(taskId)}`, `WorkflowType = 'runTask'`];
   if (query.status) clauses.push(`ExecutionStatus = ${quote(visibilityStatus[query.status])}`);
-  if (query.from) clauses.push(`${searchAttributeKeys.nominalTime.name} >= ${quote(query.from.toISOString())}`);
-  if (query.to) clauses.push(`${searchAttributeKeys.nominalTime.name} < ${quote(query.to.toISOString())}`);
+  // A scheduled run gets SurecronNominalTime when it first executes; until a worker picks it up, only the
+  // server's TemporalScheduledStartTime tells its nominal time.
+  const nominal = (op: string, at: Date): string =>
+    `(${searchAttributeKeys.nominalTime.name} ${op} ${quote(at.toISOString())} OR ${searchAttributeKeys.scheduledStartTime.name} ${op} ${quote(at.toISOString())})`;
+  if (query.from) clauses.push(nominal('>=', query.from));
+  if (query.to) clauses.push(nominal('<', query.to));
   return clauses.join(' AND ');
 }
 

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { createWatchdogActivities } from '../../src/activities/watchdog.js';
+import { SilenceStore } from '../../src/alerting/silences.js';
+import { TaskService } from '../../src/tasks/service.js';
+import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
+import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+
+const SECRET = 'webhook-secret-for-tests';
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Received {
+  event: string;
+  taskId: string;
+  severity: string;
+  details: Record<string, unknown>;
+  signed: boolean;
+}
+
+/** A generic-webhook receiver that verifies every signature. */
+async function receiver(): Promise<{ server: Server; url: string; received: Received[] }> {
+  const received: Received[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      const timestamp = String(request.headers['x-surecron-timestamp']);
+      const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex')}`;
+      const alert = JSON.parse(body) as Omit<Received, 'signed'>;
+      received.push({ ...alert, signed: request.headers['x-surecron-signature'] === expected });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+}
+
+describe('alerts end to end: a real webhook receiver, the shared alert state and the watchdog', () => {
+  let client: Client;
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  let worker: Worker;
+  let running: Promise<void>;
+  let closeConnection: () => Promise<void>;
+  const taskQueue = uniqueId('tq-alerts');
+  const outcomes = new Map<string, boolean[]>();
+  let service: TaskService;
+
+  before(async () => {
+    client = await testClient();
+    hook = await receiver();
+    const w = await testWorker({
+      taskQueue,
+      alerts: { channels: [{ type: 'webhook', name: 'hook', url: hook.url, secret: SECRET }] },
+      handlers: {
+        /** Fails or succeeds per the script given for the task. */
+        scripted: async (_input, ctx) => {
+          const script = outcomes.get(ctx.taskId) ?? [];
+          const ok = script.shift() ?? true;
+          if (!ok) throw new Error(`scripted failure at ${ctx.nominalTime}`);
+          return Promise.resolve('ok');
+        },
+      },
+    });
+    worker = w.worker;
+    closeConnection = () => w.connection.close();
+    running = worker.run();
+    service = new TaskService(client, testStore(client, taskQueue));
+  });
+
+  after(async () => {
+    worker.shutdown();
+    await running;
+    await closeConnection();
+    hook.server.close();
+    await client.connection.close();
+  });
+
+  const create = (spec: TaskSpecInput) =>
+    service.change({
+      action: 'create',
+      taskId: spec.id,
+      actor: 'test',
+      source: 'api',
+      spec: taskSpecSchema.parse(spec),
+    });
+
+  it('a failing task alerts once (deduplicated), then its streak, then recovery once', async () => {
+    const id = uniqueId('flaky');
+    outcomes.set(id, [false, false, false, true, true, true]);
+    await create({
+      id,
+      schedule: { cron: '*/2 * * * * *' },
+      handler: { type: 'function', name: 'scripted' },
+      retry: { maxAttempts: 1 },
+      alerts: { severity: 'P0', consecutiveFailures: 2 },
+    });
+    try {
+      await waitFor(
+        async () => (hook.received.some((a) => a.taskId === id && a.event === 'task_recovered') ? true : undefined),
+        30_000,
+        'recovery alert',
+      );
+      await sleep(5_000);
+    } finally {
+      await client.schedule.getHandle(id).delete();
+    }
+    const mine = hook.received.filter((a) => a.taskId === id);
+    assert.deepEqual(
+      mine.map((a) => a.event),
+      ['run_failed', 'consecutive_failures', 'task_recovered'],
+      'three failures: one run_failed (the next two deduplicated), one streak alert at 2, one recovery',
+    );
+    assert.ok(
+      mine.every((a) => a.signed),
+      'every delivery carries a valid HMAC signature',
+    );
+    assert.ok(mine.every((a) => a.severity === 'P0'));
+    assert.equal(mine[1]?.details.streak, 2);
+    assert.equal(mine[0]?.details.attempts, 1);
+    assert.match(String(mine[0]?.details.workflowId), new RegExp(`^${id}-`));
+  });
+
+  it('a silenced task stays silent; the silence is listed and can be removed', async () => {
+    const id = uniqueId('quiet');
+    outcomes.set(id, [false, false, false]);
+    const silences = new SilenceStore(client, taskQueue);
+    const silence = await silences.add({
+      match: { tag: 'team=quiet' },
+      endsAt: new Date(Date.now() + 600_000).toISOString(),
+      reason: 'maintenance',
+      createdBy: 'test',
+    });
+    assert.ok((await silences.list()).some((s) => s.id === silence.id && s.reason === 'maintenance'));
+    await create({
+      id,
+      tags: { team: 'quiet' },
+      schedule: { cron: '*/2 * * * * *' },
+      handler: { type: 'function', name: 'scripted' },
+      retry: { maxAttempts: 1 },
+    });
+    try {
+      await sleep(7_000);
+    } finally {
+      await client.schedule.getHandle(id).delete();
+    }
+    const failures = await client.workflow.list({
+      query: `WorkflowType = 'deliverAlert' AND WorkflowId STARTS_WITH 'alert-${id}'`,
+    });
+    let silencedDecisions = 0;
+    for await (const execution of failures) {
+      const result = (await client.workflow.getHandle(execution.workflowId).result()) as { decision: string };
+      if (result.decision === 'silenced') silencedDecisions += 1;
+    }
+    assert.ok(silencedDecisions >= 2, `alerts were raised and silenced (${silencedDecisions})`);
+    assert.equal(hook.received.filter((a) => a.taskId === id).length, 0, 'nothing reached the receiver');
+    assert.equal(await silences.remove(silence.id), true);
+    assert.equal(await silences.remove(silence.id), false);
+  });
+
+  it("the watchdog catches a schedule deleted behind surecron's back", async () => {
+    const id = uniqueId('deleted');
+    await create({ id, schedule: { every: '1h' }, handler: { type: 'function', name: 'scripted' } });
+    await client.schedule.getHandle(id).delete();
+    const result = await client.workflow.execute('watchdog', { taskQueue, workflowId: uniqueId('watchdog'), args: [] });
+    assert.ok((result as { alerts: number }).alerts >= 1);
+    const drift = await waitFor(
+      async () => hook.received.find((a) => a.taskId === id && a.event === 'schedule_drift'),
+      20_000,
+      'the drift alert',
+    );
+    assert.equal(drift.details.reason, 'deleted');
+    assert.ok(drift.signed);
+  });
+
+  it('the watchdog reports a schedule paused directly in Temporal, and runs that never started', async () => {
+    const id = uniqueId('paused');
+    await create({ id, schedule: { every: '1h' }, handler: { type: 'function', name: 'scripted' } });
+    await client.schedule.getHandle(id).pause('someone in the Web UI');
+    // No worker polls this queue: the schedule starts runs, nobody picks them up.
+    const idle = testStore(client, uniqueId('tq-nobody'));
+    const lateId = uniqueId('late');
+    await idle.create(
+      taskSpecSchema.parse({
+        id: lateId,
+        schedule: { cron: '*/2 * * * * *' },
+        handler: { type: 'function', name: 'scripted' },
+        maxLateness: '2s',
+        overlap: 'allow_all',
+      }),
+      'api',
+    );
+    try {
+      await sleep(7_000);
+      const late = await createWatchdogActivities({ client, store: idle }).inspectTasks({});
+      const lateEvents = late.filter((a) => a.alert.taskId === lateId).map((a) => a.alert.event);
+      assert.ok(
+        lateEvents.length >= 1 && lateEvents.every((e) => e === 'run_late'),
+        `late runs: ${lateEvents.join(',')}`,
+      );
+      assert.match(String(late[0]?.alert.details.nominalTime), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      await client.workflow.execute('watchdog', { taskQueue, workflowId: uniqueId('watchdog'), args: [] });
+      const drift = await waitFor(
+        async () => hook.received.find((a) => a.taskId === id && a.event === 'schedule_drift'),
+        20_000,
+        'the paused drift alert',
+      );
+      assert.equal(drift.details.reason, 'paused');
+      assert.equal(drift.details.note, 'someone in the Web UI');
+    } finally {
+      await client.schedule.getHandle(id).delete();
+      await client.schedule.getHandle(lateId).delete();
+      for await (const run of client.workflow.list({
+        query: `SurecronTaskId = '${lateId}' AND ExecutionStatus = 'Running'`,
+      })) {
+        await client.workflow.getHandle(run.workflowId).terminate('test over');
+      }
+    }
+  });
+});
