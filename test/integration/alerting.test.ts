@@ -148,7 +148,7 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     } finally {
       await client.schedule.getHandle(id).delete();
     }
-    const failures = await client.workflow.list({
+    const failures = client.workflow.list({
       query: `WorkflowType = 'deliverAlert' AND WorkflowId STARTS_WITH 'alert-${id}'`,
     });
     let silencedDecisions = 0;
@@ -166,8 +166,11 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     const id = uniqueId('deleted');
     await create({ id, schedule: { every: '1h' }, handler: { type: 'function', name: 'scripted' } });
     await client.schedule.getHandle(id).delete();
-    const result = await client.workflow.execute('watchdog', { taskQueue, workflowId: uniqueId('watchdog'), args: [] });
-    assert.ok((result as { alerts: number }).alerts >= 1);
+    const result = await client.workflow.execute<() => Promise<{ alerts: number }>>('watchdog', {
+      taskQueue,
+      workflowId: uniqueId('watchdog'),
+    });
+    assert.ok(result.alerts >= 1);
     const drift = await waitFor(
       async () => hook.received.find((a) => a.taskId === id && a.event === 'schedule_drift'),
       20_000,
