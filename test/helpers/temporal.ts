@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { HandlerRegistry } from '../../src/activities/handler.js';
 import type { AlertsConfig } from '../../src/alerting/channels/config.js';
+import type { TaskMetrics } from '../../src/metrics/task-metrics.js';
 import { createHandlers } from '../../src/activities/handlers/index.js';
 import type { OrderSystems } from '../../src/activities/orders.js';
 import { TaskStore } from '../../src/tasks/store.js';
@@ -48,6 +49,7 @@ export interface TestWorkerOptions {
   address?: string;
   alerts?: AlertsConfig;
   callbackSecret?: string;
+  metrics?: TaskMetrics;
 }
 
 /** A surecron worker on its own task queue, using the bundle `npm test` built once. */
@@ -74,6 +76,7 @@ export async function testWorker(
     workerOptions: { shutdownGraceTime: '1s' },
     ...(options.alerts ? { alerts: options.alerts } : {}),
     ...(options.callbackSecret ? { callbackSecret: options.callbackSecret } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   return { worker, connection };
 }

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createWatchdogActivities } from '../../src/activities/watchdog.js';
 import { SilenceStore } from '../../src/alerting/silences.js';
+import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
@@ -49,12 +50,15 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
   const taskQueue = uniqueId('tq-alerts');
   const outcomes = new Map<string, boolean[]>();
   let service: TaskService;
+  const metrics = createTaskMetrics();
 
   before(async () => {
     client = await testClient();
     hook = await receiver();
     const w = await testWorker({
       taskQueue,
+      metrics,
+      callbackSecret: SECRET,
       alerts: { channels: [{ type: 'webhook', name: 'hook', url: hook.url, secret: SECRET }] },
       handlers: {
         /** Fails or succeeds per the script given for the task. */
@@ -223,5 +227,51 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
         await client.workflow.getHandle(run.workflowId).terminate('test over');
       }
     }
+  });
+
+  it('notify callbacks receive a signed JSON on success and on failure; task metrics count the runs', async () => {
+    const id = uniqueId('notified');
+    outcomes.set(id, [true, false]);
+    await create({
+      id,
+      schedule: { cron: '0 0 1 1 *' },
+      handler: { type: 'function', name: 'scripted' },
+      retry: { maxAttempts: 1 },
+      alerts: { onFailure: false },
+      notify: { onSuccess: `${hook.url}?ok`, onFailure: `${hook.url}?failed` },
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        await service.change({ action: 'trigger', taskId: id, actor: 'test', source: 'api' });
+        await sleep(1_100);
+      }
+      await waitFor(
+        async () => (hook.received.filter((a) => a.taskId === id).length >= 2 ? true : undefined),
+        20_000,
+        'callbacks',
+      );
+    } finally {
+      await client.schedule.getHandle(id).delete();
+    }
+    const callbacks = hook.received.filter((a) => a.taskId === id) as unknown as (Received & {
+      status: string;
+      attempts: number;
+      durationMs: number;
+      nominalTime: string;
+      result?: unknown;
+      error?: string;
+    })[];
+    assert.deepEqual(
+      callbacks.map((c) => c.status),
+      ['succeeded', 'failed'],
+    );
+    assert.ok(callbacks.every((c) => c.signed && c.attempts === 1 && typeof c.durationMs === 'number'));
+    assert.equal(callbacks[0]?.result, 'ok');
+    assert.match(String(callbacks[1]?.error), /scripted failure/);
+    const text = await metrics.registry.metrics();
+    assert.match(text, new RegExp(`surecron_task_runs_total\\{task="${id}",outcome="succeeded"\\} 1`));
+    assert.match(text, new RegExp(`surecron_task_runs_total\\{task="${id}",outcome="failed"\\} 1`));
+    assert.match(text, new RegExp(`surecron_task_attempts_total\\{task="${id}"\\} 2`));
+    assert.match(text, new RegExp(`surecron_task_start_lateness_seconds_count\\{task="${id}"\\} 2`));
   });
 });
