@@ -9,7 +9,26 @@ import {
   startWorkerMetricsServer,
   type WorkerMetricsServer,
 } from './metrics/worker-endpoint.js';
+import { registerSecrets } from './logger.js';
 import { installRuntimeLogger } from './temporal/runtime-logger.js';
+
+/** Signing secrets, passwords and the secret query values of webhook URLs (WeCom keys, DingTalk tokens). */
+function alertSecrets(config: AlertsConfig): string[] {
+  return config.channels.flatMap((channel) => {
+    const values: string[] = [];
+    if ('secret' in channel && channel.secret) values.push(channel.secret);
+    if ('pass' in channel && channel.pass) values.push(channel.pass);
+    if ('url' in channel) {
+      const url = new URL(channel.url);
+      for (const key of ['key', 'access_token', 'token', 'sign']) {
+        const value = url.searchParams.get(key);
+        if (value) values.push(value);
+      }
+      if (channel.type === 'slack') values.push(url.pathname);
+    }
+    return values;
+  });
+}
 
 export interface WorkerRuntime {
   alerts: AlertsConfig;
@@ -25,6 +44,7 @@ export interface WorkerRuntime {
  */
 export async function setUpWorkerRuntime(config: Config, logger: Logger): Promise<WorkerRuntime> {
   const alerts = loadChannels(config.SURECRON_ALERTS_FILE, process.env);
+  registerSecrets(config.SURECRON_CALLBACK_SECRET, config.SURECRON_ALERT_WEBHOOK_SECRET, ...alertSecrets(alerts));
   const metrics = createTaskMetrics();
   const port = config.SURECRON_WORKER_METRICS_PORT;
   // Temporal's own exporter binds next to ours; our endpoint serves both on one scrape.

@@ -3,6 +3,7 @@ import { parseDuration } from '../tasks/duration.js';
 import type { HandlerDef } from '../tasks/spec.js';
 import { NonRetryableError, type HandlerContext } from './handler.js';
 import type { HttpGuard } from './http-guard.js';
+import { registerSecrets } from '../logger.js';
 
 export type { HttpGuard } from './http-guard.js';
 
@@ -43,6 +44,12 @@ async function readBody(response: Response): Promise<unknown> {
  * other statuses fail the run at once. Redirects are followed by hand so every hop passes the target guard.
  */
 export async function callHttp(handler: HttpHandlerDef, context: HandlerContext, guard: HttpGuard): Promise<unknown> {
+  const secretNames = new Set((handler.secretHeaders ?? []).map((name) => name.toLowerCase()));
+  registerSecrets(
+    ...Object.entries(handler.headers ?? {})
+      .filter(([name]) => secretNames.has(name.toLowerCase()))
+      .map(([, value]) => value),
+  );
   const timeoutMs = handler.timeout ? (parseDuration(handler.timeout) ?? DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
   const headers: Record<string, string> = {

@@ -92,7 +92,7 @@ export async function buildApp(deps: ApiDeps) {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { scope: 'public' }, schema: { hide: true } }, () => app.swagger());
 
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
     const docs = path === '/docs' || path.startsWith('/docs/');
     const scope = request.routeOptions.config.scope ?? (docs ? 'public' : request.is404 ? 'read' : 'write');
@@ -102,7 +102,9 @@ export async function buildApp(deps: ApiDeps) {
     if (!allows(principal, scope))
       throw new HttpProblem(403, 'Forbidden', `token "${principal.name}" lacks the ${scope} scope`);
     request.principal = principal;
+    // The completion line is written through reply.log: both carry the actor.
     request.log = request.log.child({ actor: principal.name });
+    reply.log = request.log;
   });
 
   await app.register(healthRoutes(deps.readiness));

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { registerSecrets } from '../logger.js';
 
 export type Scope = 'read' | 'write';
 
@@ -23,6 +24,7 @@ export class TokenConfigError extends Error {}
  * @throws {TokenConfigError} on a malformed entry.
  */
 export function parseTokens(apiToken: string, namedTokens = ''): TokenEntry[] {
+  registerSecrets(apiToken);
   const entries: TokenEntry[] = [{ name: 'admin', scope: 'write', digest: digest(apiToken) }];
   for (const raw of namedTokens.split(',')) {
     if (!raw.trim()) continue;
@@ -33,6 +35,7 @@ export function parseTokens(apiToken: string, namedTokens = ''): TokenEntry[] {
         `SURECRON_API_TOKENS: entries must be name:token:read|write (entry ${entries.length})`,
       );
     }
+    registerSecrets(token);
     entries.push({ name, scope, digest: digest(token) });
   }
   return entries;

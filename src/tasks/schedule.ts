@@ -136,6 +136,21 @@ const overlapPolicy: Record<TaskSpec['overlap'], ScheduleOverlapPolicy> = {
   allow_all: 'ALLOW_ALL',
 };
 
+/** One line describing a spec, for the Web UI. */
+export function summarizeSpec(spec: TaskSpec): string {
+  const { schedule, handler } = spec;
+  const when = [
+    ...(schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron]).map(
+      (c) => `cron "${c}"`,
+    ),
+    ...(schedule.every ? [`every ${schedule.every}${schedule.offset ? ` +${schedule.offset}` : ''}`] : []),
+  ].join(' or ');
+  const what =
+    handler.type === 'http' ? `${handler.method} ${new URL(handler.url).origin}` : `${handler.type} ${handler.name}`;
+  const retry = `${spec.retry?.maxAttempts ?? taskDefaults.maxAttempts} attempts`;
+  return `${when} (${schedule.timezone ?? 'UTC'}) → ${what}; ${retry}; overlap ${spec.overlap}`;
+}
+
 /** The note a Schedule shows in the Web UI. */
 export function scheduleNote(spec: TaskSpec, source: TaskSource): string {
   return spec.note ?? `${spec.description ?? spec.id} (surecron, from ${source})`;
@@ -173,6 +188,8 @@ export function toScheduleOptions(
       note: scheduleNote(spec, source),
       ...(spec.maxRuns ? { remainingActions: spec.maxRuns } : {}),
     },
-    memo: { [MEMO_KEY]: { source, taskId: spec.id, taskQueue } },
+    // Shown on the schedule in the Web UI. A schedule's memo is fixed at creation; the current spec is in the
+    // action memo (`surecron.spec`), which every run carries too.
+    memo: { [MEMO_KEY]: { source, taskId: spec.id, taskQueue, summary: summarizeSpec(spec) } },
   };
 }

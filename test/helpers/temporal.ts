@@ -50,6 +50,7 @@ export interface TestWorkerOptions {
   alerts?: AlertsConfig;
   callbackSecret?: string;
   metrics?: TaskMetrics;
+  logger?: Logger;
 }
 
 /** A surecron worker on its own task queue, using the bundle `npm test` built once. */
@@ -68,7 +69,7 @@ export async function testWorker(
     client,
     namespace: 'default',
     taskQueue: options.taskQueue,
-    logger: quietLogger,
+    logger: options.logger ?? quietLogger,
     handlers: { ...createHandlers(), ...options.handlers },
     orderSystems: options.orderSystems,
     httpAllowlist: options.httpAllowlist ?? '127.0.0.1,localhost',
