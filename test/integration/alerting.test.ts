@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -77,6 +78,9 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
   });
 
   after(async () => {
+    // Kept as an artifact: one real delivery of each kind, as the receiver got it.
+    mkdirSync('test-results', { recursive: true });
+    writeFileSync('test-results/alerts-received.json', JSON.stringify(hook.received, null, 2));
     worker.shutdown();
     await running;
     await closeConnection();
