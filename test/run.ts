@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       `test server ${server.address} ready in ${((Date.now() - started) / 1000).toFixed(1)} s; ${files.length} files\n`,
     );
 
-    const stream = run({ files, concurrency: 2, timeout: 300_000 });
+    const stream = run({ files, concurrency: 2, timeout: 600_000 });
     stream.on('test:pass', (event) => {
       if (event.details.type !== 'suite' && event.nesting >= 0) {
         if (event.skip || event.todo) skipped += 1;

@@ -1,4 +1,6 @@
-import type { Client } from '@temporalio/client';
+import type { Client, ScheduleSpecDescription } from '@temporalio/client';
+import { decodeScheduleSpec, encodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers.js';
+import { toScheduleSpec } from '../tasks/schedule.js';
 import proto from '@temporalio/proto';
 import type { Alert } from '../alerting/alert.js';
 import { previewSchedule } from '../cron/preview.js';
@@ -23,6 +25,15 @@ export interface WatchdogDeps {
   client: Client;
   store: TaskStore;
   metrics?: TaskMetrics;
+}
+
+/**
+ * True when the schedule's spec is no longer the translation of the task's spec. Both sides go through the SDK's
+ * encode/decode, the same path the server's description takes, so an untouched schedule compares equal.
+ */
+export function specChanged(current: ScheduleSpecDescription, spec: TaskSpec): boolean {
+  const expected = decodeScheduleSpec(encodeScheduleSpec(toScheduleSpec(spec.schedule)));
+  return JSON.stringify(current) !== JSON.stringify(expected);
 }
 
 const tagsOf = (spec: TaskSpec): string[] => Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -84,6 +95,13 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
             alertFor(spec, id, 'schedule_drift', `the schedule of ${id} was paused outside surecron`, {
               reason: 'paused',
               note: state.note,
+            }),
+          );
+        }
+        if (specChanged(description.spec, spec)) {
+          alerts.push(
+            alertFor(spec, id, 'schedule_drift', `the schedule of ${id} was changed outside surecron`, {
+              reason: 'changed',
             }),
           );
         }

@@ -192,6 +192,15 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     const id = uniqueId('paused');
     await create({ id, schedule: { every: '1h' }, handler: { type: 'function', name: 'scripted' } });
     await client.schedule.getHandle(id).pause('someone in the Web UI');
+    const changedId = uniqueId('changed');
+    await create({
+      id: changedId,
+      schedule: { cron: '0 9 * * MON-FRI', timezone: 'Asia/Shanghai' },
+      handler: { type: 'function', name: 'scripted' },
+    });
+    await client.schedule
+      .getHandle(changedId)
+      .update((previous) => ({ ...previous, spec: { intervals: [{ every: '2h' }] } }));
     // No worker polls this queue: the schedule starts runs, nobody picks them up.
     const idle = testStore(client, uniqueId('tq-nobody'));
     const lateId = uniqueId('late');
@@ -222,8 +231,21 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
       );
       assert.equal(drift.details.reason, 'paused');
       assert.equal(drift.details.note, 'someone in the Web UI');
+      const changed = await waitFor(
+        async () => hook.received.find((a) => a.taskId === changedId && a.event === 'schedule_drift'),
+        20_000,
+        'the changed drift alert',
+      );
+      assert.equal(changed.details.reason, 'changed');
+      assert.ok(
+        !hook.received.some(
+          (a) => a.event === 'schedule_drift' && a.details.reason === 'changed' && a.taskId !== changedId,
+        ),
+        'untouched schedules are not reported as changed',
+      );
     } finally {
       await client.schedule.getHandle(id).delete();
+      await client.schedule.getHandle(changedId).delete();
       await client.schedule.getHandle(lateId).delete();
       for await (const run of client.workflow.list({
         query: `SurecronTaskId = '${lateId}' AND ExecutionStatus = 'Running'`,

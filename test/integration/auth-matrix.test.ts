@@ -190,6 +190,22 @@ describe('auth matrix: every route × every kind of caller', () => {
       scope: 'write',
       allowed: 200,
     },
+    { method: 'GET', route: '/v1/silences', url: () => '/v1/silences', scope: 'read', allowed: 200 },
+    {
+      method: 'POST',
+      route: '/v1/silences',
+      url: () => '/v1/silences',
+      body: () => ({ match: { taskId: missingId }, endsAt: iso(3_600_000), reason: 'auth matrix' }),
+      scope: 'write',
+      allowed: 201,
+    },
+    {
+      method: 'DELETE',
+      route: '/v1/silences/:id',
+      url: () => '/v1/silences/00000000-0000-4000-8000-000000000000',
+      scope: 'write',
+      allowed: 404,
+    },
   ];
   // Fastify answers HEAD for every GET route; HEAD needs what GET needs.
   const headRoutes: RouteCase[] = routes
