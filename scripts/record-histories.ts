@@ -12,6 +12,9 @@ import { ensureSearchAttributes } from '../src/client.js';
 import { resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { toRunInput } from '../src/tasks/schedule.js';
+import { TaskService } from '../src/tasks/service.js';
+import { TaskStore } from '../src/tasks/store.js';
+import { alertStateWorkflowId } from '../src/workflows/alert-state.js';
 import { taskSpecSchema, type TaskSpecInput } from '../src/tasks/spec.js';
 import { freePort } from '../test/helpers/ports.js';
 import { testClient, testWorker } from '../test/helpers/temporal.js';
@@ -61,7 +64,47 @@ try {
       handler: { type: 'workflow', name: 'syncOrders', input: { failAt: 'confirm' } },
     },
   };
+  // The CLI writes the canonical proto3 JSON that Worker.runReplayHistories reads.
+  const show = (workflowId: string): Buffer =>
+    execFileSync(executable.path, [
+      'workflow',
+      'show',
+      '--address',
+      server.address,
+      '--workflow-id',
+      workflowId,
+      '--output',
+      'json',
+    ]);
+  const record = (workflowId: string): void => {
+    writeFileSync(join(out, `${workflowId}.json`), show(workflowId));
+    process.stdout.write(`recorded ${workflowId}\n`);
+  };
   await worker.runUntil(async () => {
+    // surecron's own workflows: an audited change, the watchdog, an alert delivery and the alert state.
+    const service = new TaskService(client, new TaskStore(client, taskQueue));
+    const changeId = `replay.change${label}`;
+    await service.change({
+      action: 'create',
+      taskId: changeId,
+      actor: 'recorder',
+      source: 'api',
+      spec: taskSpecSchema.parse({
+        id: changeId,
+        schedule: { every: '1h' },
+        handler: { type: 'function', name: 'ok' },
+        paused: true,
+      }),
+    });
+    for await (const change of client.workflow.list({
+      query: `WorkflowType = 'taskChange' AND SurecronTaskId = '${changeId}'`,
+    })) {
+      record(change.workflowId);
+    }
+    const watchdogId = `replay.watchdog${label}`;
+    await client.workflow.execute('watchdog', { taskQueue, workflowId: watchdogId });
+    record(watchdogId);
+
     for (const [name, spec] of Object.entries(runs)) {
       const input = {
         ...toRunInput(taskSpecSchema.parse(spec)),
@@ -74,23 +117,16 @@ try {
         args: [input],
       });
       await handle.result().catch(() => undefined);
-      // The CLI writes the canonical proto3 JSON that Worker.runReplayHistories reads.
-      const show = (workflowId: string): Buffer =>
-        execFileSync(executable.path, [
-          'workflow',
-          'show',
-          '--address',
-          server.address,
-          '--workflow-id',
-          workflowId,
-          '--output',
-          'json',
-        ]);
       writeFileSync(join(out, `${handle.workflowId}.json`), show(handle.workflowId));
       if (spec.handler.type === 'workflow')
         writeFileSync(join(out, `${handle.workflowId}.child.json`), show(`${handle.workflowId}.child`));
       process.stdout.write(`recorded ${name}\n`);
     }
+    // The failed run raised an alert: its delivery, and the alert state that admitted it.
+    const alertId = `alert-replay.broken-failed${label}-run_failed`;
+    await client.workflow.getHandle(alertId).result();
+    record(alertId);
+    record(alertStateWorkflowId(taskQueue));
   });
   await connection.close();
   await client.connection.close();
