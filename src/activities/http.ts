@@ -1,8 +1,15 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { Agent, fetch, type Response } from 'undici';
 import { parseDuration } from '../tasks/duration.js';
 import type { HandlerDef } from '../tasks/spec.js';
 import { NonRetryableError, type HandlerContext } from './handler.js';
-import type { HttpGuard } from './http-guard.js';
+import {
+  guardedLookup,
+  HttpTargetRefusedError,
+  systemResolver,
+  type HostResolver,
+  type HttpGuard,
+} from './http-guard.js';
 import { registerSecrets } from '../logger.js';
 
 export type { HttpGuard } from './http-guard.js';
@@ -11,6 +18,10 @@ type HttpHandlerDef = Extract<HandlerDef, { type: 'http' }>;
 
 const MAX_REDIRECTS = 5;
 const MAX_RESPONSE_CHARS = 64 * 1024;
+/** A response body is read up to this many bytes; a longer one aborts the request and fails the attempt. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** Request headers (names and values, UTF-8) may total this many bytes; the spec schema refuses more at creation. */
+export const MAX_REQUEST_HEADER_BYTES = 16 * 1024;
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Seconds or an HTTP date, as `Retry-After` allows; undefined when absent or unreadable. */
@@ -26,8 +37,36 @@ function isExpected(status: number, expect: HttpHandlerDef['expectStatus']): boo
   return Array.isArray(expect) ? expect.includes(status) : status === expect;
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = (await response.text()).slice(0, MAX_RESPONSE_CHARS);
+/** Reads at most {@link MAX_RESPONSE_BYTES} of the body; beyond that, cancels it and fails non-retryably. */
+async function readLimited(response: Response, abort: () => void): Promise<string> {
+  const tooLarge = (): NonRetryableError => {
+    abort();
+    return new NonRetryableError(`response body larger than ${MAX_RESPONSE_BYTES} bytes`);
+  };
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > MAX_RESPONSE_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readBody(response: Response, abort: () => void): Promise<unknown> {
+  const text = (await readLimited(response, abort)).slice(0, MAX_RESPONSE_CHARS);
   if ((response.headers.get('content-type') ?? '').includes('json')) {
     try {
       return JSON.parse(text) as unknown;
@@ -38,12 +77,45 @@ async function readBody(response: Response): Promise<unknown> {
   return text;
 }
 
+const agents = new WeakMap<HttpGuard, Map<HostResolver, Agent>>();
+
+/**
+ * The dispatcher of a guard: an undici Agent whose sockets connect only to addresses the guard checked after
+ * resolution (see {@link guardedLookup}). One per guard and resolver, so connections are reused across runs.
+ */
+export function guardedAgent(guard: HttpGuard, resolve: HostResolver = systemResolver): Agent {
+  let byResolver = agents.get(guard);
+  if (!byResolver) agents.set(guard, (byResolver = new Map<HostResolver, Agent>()));
+  let agent = byResolver.get(resolve);
+  if (!agent) byResolver.set(resolve, (agent = new Agent({ connect: { lookup: guardedLookup(guard, resolve) } })));
+  return agent;
+}
+
+function refusedCause(error: unknown): HttpTargetRefusedError | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    if (cause instanceof HttpTargetRefusedError) return cause;
+  }
+  return undefined;
+}
+
+export interface CallHttpOptions {
+  /** Resolves host names (default `dns.lookup(host, { all: true })`); tests inject their own. */
+  resolve?: HostResolver;
+}
+
 /**
  * The built-in `http` handler: one request per attempt, with an `Idempotency-Key` header. Success is
  * `expectStatus` (default any 2xx). Network errors, 5xx, 408 and 429 are retried (honouring `Retry-After`);
- * other statuses fail the run at once. Redirects are followed by hand so every hop passes the target guard.
+ * other statuses fail the run at once. Redirects are followed by hand so every hop passes the target guard, and
+ * every connection goes through {@link guardedAgent}, so a host name resolving to a refused address (DNS
+ * rebinding) is refused after resolution too. Bodies over 1 MiB and request headers over 16 KiB are refused.
  */
-export async function callHttp(handler: HttpHandlerDef, context: HandlerContext, guard: HttpGuard): Promise<unknown> {
+export async function callHttp(
+  handler: HttpHandlerDef,
+  context: HandlerContext,
+  guard: HttpGuard,
+  options: CallHttpOptions = {},
+): Promise<unknown> {
   const secretNames = new Set((handler.secretHeaders ?? []).map((name) => name.toLowerCase()));
   registerSecrets(
     ...Object.entries(handler.headers ?? {})
@@ -51,7 +123,9 @@ export async function callHttp(handler: HttpHandlerDef, context: HandlerContext,
       .map(([, value]) => value),
   );
   const timeoutMs = handler.timeout ? (parseDuration(handler.timeout) ?? DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS;
-  const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
+  const bodyLimit = new AbortController();
+  const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs), bodyLimit.signal]);
+  const dispatcher = guardedAgent(guard, options.resolve);
   const headers: Record<string, string> = {
     'user-agent': 'surecron',
     'idempotency-key': context.idempotencyKey,
@@ -65,6 +139,13 @@ export async function callHttp(handler: HttpHandlerDef, context: HandlerContext,
       headers['content-type'] ??= 'application/json';
     }
   }
+  const headerBytes = Object.entries(headers).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
+    0,
+  );
+  if (headerBytes > MAX_REQUEST_HEADER_BYTES) {
+    throw new NonRetryableError(`request headers total ${headerBytes} bytes; at most ${MAX_REQUEST_HEADER_BYTES}`);
+  }
   let url = handler.url;
   let method: string = handler.method;
   for (let hop = 0; ; hop++) {
@@ -72,8 +153,12 @@ export async function callHttp(handler: HttpHandlerDef, context: HandlerContext,
     if (refused) throw new NonRetryableError(`http target refused: ${refused}`);
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+      response = await fetch(url, { method, headers, body, signal, redirect: 'manual', dispatcher });
     } catch (error) {
+      const refusedAfterResolution = refusedCause(error);
+      if (refusedAfterResolution) {
+        throw new NonRetryableError(`http target refused: ${refusedAfterResolution.message}`);
+      }
       const cause = (error as Error).cause;
       const reason = cause instanceof Error ? cause.message : (error as Error).message;
       throw new Error(`request to ${new URL(url).origin} failed: ${reason}`, { cause: error });
@@ -94,7 +179,7 @@ export async function callHttp(handler: HttpHandlerDef, context: HandlerContext,
       await response.body?.cancel();
       continue;
     }
-    const responseBody = await readBody(response);
+    const responseBody = await readBody(response, () => bodyLimit.abort(new Error('response body too large')));
     if (isExpected(response.status, handler.expectStatus)) return { status: response.status, body: responseBody };
     const message = `HTTP ${response.status} from ${new URL(url).origin}`;
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
