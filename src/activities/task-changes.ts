@@ -3,8 +3,9 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { redactSpec } from '../api/task-view.js';
 import { backfillTimes } from '../tasks/backfill.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
-import { TaskOwnershipError } from '../tasks/errors.js';
-import { RUN_TASK_WORKFLOW, toRunInput } from '../tasks/schedule.js';
+import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from '../tasks/errors.js';
+import { RUN_TASK_WORKFLOW, specHash, toRunInput, type TaskSource } from '../tasks/schedule.js';
+import type { TaskSpec } from '../tasks/spec.js';
 import type { TaskStore } from '../tasks/store.js';
 import { TaskValidationError } from '../tasks/validate.js';
 import { formatInstant, type RunTaskInput } from '../workflows/run-task.js';
@@ -29,11 +30,25 @@ function asFailure(error: unknown): unknown {
 
 /** Activities that carry out task changes inside the audited `taskChange` workflow. */
 export function createChangeActivities({ client, store }: ChangeActivityDeps) {
+  /**
+   * Creates the schedule. A retried attempt whose first try already created exactly this spec succeeds, so a
+   * worker dying between the write and the activity's completion never leaves an unaudited task behind.
+   */
+  async function create(spec: TaskSpec, source: TaskSource): Promise<void> {
+    try {
+      await store.create(spec, source);
+    } catch (error) {
+      if (!(error instanceof TaskExistsError) || Context.current().info.attempt === 1) throw error;
+      const current = await store.get(spec.id);
+      if (current.specHash !== specHash(spec) || current.source !== source) throw error;
+    }
+  }
+
   async function apply(change: TaskChange & { at: string }): Promise<AppliedChange> {
     const { taskId } = change;
     switch (change.action) {
       case 'create':
-        await store.create(change.spec, change.source);
+        await create(change.spec, change.source);
         return { after: redactSpec(change.spec) };
       case 'update':
       case 'apply': {
@@ -44,14 +59,21 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
         }
         const current = await store.get(taskId).catch(() => undefined);
         if (!current) {
-          await store.create(change.spec, change.source);
+          await create(change.spec, change.source);
           return { after: redactSpec(change.spec), created: true };
         }
+        // Two appliers raced to create it: the other one did; this change is not an update.
+        if (change.action === 'apply' && change.op === 'create') throw new TaskExistsError(taskId);
         await store.replace(change.spec, change.source);
         return { before: redactSpec(current.spec), after: redactSpec(change.spec) };
       }
       case 'delete': {
-        const current = await store.get(taskId);
+        const current = await store.get(taskId).catch((error: unknown) => {
+          // A retried attempt finds its own deletion done.
+          if (error instanceof TaskNotFoundError && Context.current().info.attempt > 1) return undefined;
+          throw error;
+        });
+        if (!current) return {};
         if (current.source !== change.source) throw new TaskOwnershipError(taskId, current.source);
         await store.delete(taskId);
         return { before: redactSpec(current.spec) };

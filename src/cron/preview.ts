@@ -72,7 +72,7 @@ function skippedNote(skipped: SkippedWallTime[], zone: string): string {
  */
 export function previewSchedule(
   schedule: ScheduleDef,
-  { from = new Date(), count = 10 }: { from?: Date; count?: number } = {},
+  { from = new Date(), count = 10, until }: { from?: Date; count?: number; until?: Date } = {},
 ): PreviewRun[] {
   const zone = scheduleTimezone(schedule);
   const fns = nextFunctions(schedule, zone);
@@ -91,6 +91,7 @@ export function previewSchedule(
       if (next !== undefined && (best === undefined || next < best)) best = next;
     }
     if (best === undefined || (endAt !== undefined && best > endAt)) break;
+    if (until !== undefined && best >= until.getTime()) break;
     const notes = [ambiguityNote(best, zone)];
     const skippedHere = [...skipped.values()]
       .flat()

@@ -113,6 +113,7 @@ export function expectedFires(segments: readonly SpecSegment[], from: number, to
     for (const run of previewSchedule(segment.spec.schedule, {
       from: new Date(start - 1),
       count: MAX_LEDGER_FIRES + 1,
+      until: new Date(end),
     })) {
       const at = Date.parse(run.at);
       if (at >= end) break;
