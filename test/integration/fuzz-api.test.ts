@@ -527,6 +527,8 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
       logger: quietLogger,
       apiToken: TOKEN,
       readiness: async () => Promise.resolve({ ready: true, checks: {} }),
+      // The fuzzers send thousands of requests a minute; the rate limit has its own test.
+      rateLimitPerMinute: 1_000_000,
     });
     // Through the API, so the ledger has audit entries to work from. The yearly task can fire only once
     // (2000-01-01), so a backfill never starts more than one run; the dense one is paused.
