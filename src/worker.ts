@@ -101,6 +101,8 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
     sinks,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
     shutdownGraceTime: '30s',
+    // After this, shutdown stops waiting for activities that ignore cancellation.
+    shutdownForceTime: '45s',
     // A run whose worker died moves to another worker after this, instead of the SDK's 10 s default.
     stickyQueueScheduleToStartTimeout: '3s',
     ...options.workerOptions,

@@ -29,10 +29,20 @@ export function createAlertActivities({ client, taskQueue, router, logger, metri
   return {
     /** Asks the shared alert state whether this alert goes out (not silenced, not a duplicate). */
     async admitAlert(request: AdmitRequest): Promise<AdmitDecision> {
-      const decision = await client.workflow.executeUpdateWithStart(admitUpdate, {
-        args: [request],
-        startWorkflowOperation: alertStateOperation(taskQueue),
+      // The update needs a worker to run the alert state; on worker shutdown, give up instead of waiting on it.
+      const cancelled = new Promise<never>((_resolve, reject) => {
+        const { cancellationSignal } = Context.current();
+        cancellationSignal.addEventListener('abort', () => reject(new Error('alert admission cancelled')), {
+          once: true,
+        });
       });
+      const decision = await Promise.race([
+        client.workflow.executeUpdateWithStart(admitUpdate, {
+          args: [request],
+          startWorkflowOperation: alertStateOperation(taskQueue),
+        }),
+        cancelled,
+      ]);
       if (decision !== 'send') {
         metrics?.alertDelivered({ channel: 'none', result: decision });
         logger.info({ taskId: request.alert.taskId, event: request.alert.event, decision }, 'alert not sent');

@@ -74,7 +74,7 @@ export async function testWorker(
     orderSystems: options.orderSystems,
     httpAllowlist: options.httpAllowlist ?? '127.0.0.1,localhost',
     workflowBundlePath: process.env.SURECRON_TEST_BUNDLE,
-    workerOptions: { shutdownGraceTime: '1s' },
+    workerOptions: { shutdownGraceTime: '1s', shutdownForceTime: '5s' },
     ...(options.alerts ? { alerts: options.alerts } : {}),
     ...(options.callbackSecret ? { callbackSecret: options.callbackSecret } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
