@@ -1,12 +1,10 @@
+import { tmpdir } from 'node:os';
+import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { previewSchedule } from '../../src/cron/preview.js';
-import { ensureSearchAttributes } from '../../src/client.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../helpers/ports.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -72,20 +70,8 @@ describe('catch-up after outages', () => {
   });
 
   it('server killed across several fires: in-window fires run once each, older ones are counted missed', async (t) => {
-    const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
-    assert.ok(cli, 'npm test provides the Temporal CLI path');
-    const dbFile = join(process.env.SURECRON_TEST_WORKDIR ?? '/tmp', `${uniqueId('catchup')}.db`);
-    const port = await freePort();
-    const start = (): Promise<DevServer> =>
-      startDevServer({
-        executable: { kind: 'path', path: cli, source: 'TEMPORAL_CLI' },
-        dbFile,
-        port,
-        namespace: 'default',
-      });
-    let server = await start();
+    const server = await KillableServer.start(process.env.SURECRON_TEST_WORKDIR ?? tmpdir());
     const own = await testClient(server.address);
-    await ensureSearchAttributes(own);
     const taskQueue = uniqueId('tq');
     const id = uniqueId('catchup-server');
     const { seen, handlers } = recorder();
@@ -104,10 +90,10 @@ describe('catch-up after outages', () => {
       await w.connection.close();
       await own.connection.close();
 
-      process.kill(server.pid!, 'SIGKILL');
+      server.kill();
       const killedAt = Date.now();
       await sleep(22_000);
-      server = await start();
+      await server.restart();
       const restartedAt = Date.now();
       const again = await testClient(server.address);
       w = await testWorker({ taskQueue, handlers, address: server.address });

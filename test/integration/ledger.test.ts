@@ -1,12 +1,10 @@
+import { tmpdir } from 'node:os';
+import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ensureSearchAttributes } from '../../src/client.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
-import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../helpers/ports.js';
 import { testClient, testStore, testWorker, uniqueId } from '../helpers/temporal.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -20,20 +18,8 @@ const toHalfSecond = (): Promise<void> => sleep((1500 - (Date.now() % 1000)) % 1
  */
 describe('ledger exactness', () => {
   it('matches an independent sink across an overlap skip, a pause, a spec change and a catch-up miss', async (t) => {
-    const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
-    assert.ok(cli, 'npm test provides the Temporal CLI');
-    const dbFile = join(process.env.SURECRON_TEST_WORKDIR ?? '/tmp', `${uniqueId('ledger')}.db`);
-    const port = await freePort();
-    const start = (): Promise<DevServer> =>
-      startDevServer({
-        executable: { kind: 'path', path: cli, source: 'TEMPORAL_CLI' },
-        dbFile,
-        port,
-        namespace: 'default',
-      });
-    let server = await start();
+    const server = await KillableServer.start(process.env.SURECRON_TEST_WORKDIR ?? tmpdir());
     let client = await testClient(server.address);
-    await ensureSearchAttributes(client);
     const taskQueue = uniqueId('tq');
     const id = uniqueId('ledger');
     const sink: string[] = [];
@@ -93,9 +79,9 @@ describe('ledger exactness', () => {
       await w.connection.close();
       await client.connection.close();
       marks.kill = Date.now();
-      process.kill(server.pid!, 'SIGKILL');
+      server.kill();
       await sleep(20_000);
-      server = await start();
+      await server.restart();
       marks.restart = Date.now();
       client = await testClient(server.address);
       w = await testWorker({ taskQueue, handlers, address: server.address });
