@@ -7,6 +7,8 @@
  * `npm ci` skips them on other platforms and fetches them where they belong.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import process from 'node:process';
+import { URL } from 'node:url';
 
 const path = new URL('../package-lock.json', import.meta.url);
 const lock = JSON.parse(readFileSync(path, 'utf8'));
