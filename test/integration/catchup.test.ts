@@ -1,4 +1,6 @@
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -70,7 +72,9 @@ describe('catch-up after outages', () => {
   });
 
   it('server killed across several fires: in-window fires run once each, older ones are counted missed', async (t) => {
-    const server = await KillableServer.start(process.env.SURECRON_TEST_WORKDIR ?? tmpdir());
+    const server = await KillableServer.start(
+      mkdtempSync(join(process.env.SURECRON_TEST_WORKDIR ?? tmpdir(), 'catchup-')),
+    );
     const own = await testClient(server.address);
     const taskQueue = uniqueId('tq');
     const id = uniqueId('catchup-server');

@@ -1,4 +1,6 @@
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -18,7 +20,9 @@ const toHalfSecond = (): Promise<void> => sleep((1500 - (Date.now() % 1000)) % 1
  */
 describe('ledger exactness', () => {
   it('matches an independent sink across an overlap skip, a pause, a spec change and a catch-up miss', async (t) => {
-    const server = await KillableServer.start(process.env.SURECRON_TEST_WORKDIR ?? tmpdir());
+    const server = await KillableServer.start(
+      mkdtempSync(join(process.env.SURECRON_TEST_WORKDIR ?? tmpdir(), 'ledger-')),
+    );
     let client = await testClient(server.address);
     const taskQueue = uniqueId('tq');
     const id = uniqueId('ledger');
