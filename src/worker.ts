@@ -53,6 +53,7 @@ export interface SurecronWorkerOptions {
 /** Creates the surecron worker: `runTask` and the user workflows, with the handler activities. */
 export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Worker> {
   const http = createHttpGuard(options.httpAllowlist);
+  const store = new TaskStore(options.client, options.taskQueue);
   const { metrics } = options;
   const activities = {
     ...createActivities({
@@ -71,7 +72,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
         options.client.workflow.getHandle(workflowId).signal(attemptFailedSignal, failure),
     }),
     ...createOrderActivities(options.orderSystems ?? new RecordingOrderSystems()),
-    ...createChangeActivities({ client: options.client, store: new TaskStore(options.client, options.taskQueue) }),
+    ...createChangeActivities({ client: options.client, store }),
     ...createAlertActivities({
       client: options.client,
       taskQueue: options.taskQueue,
@@ -81,7 +82,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
     }),
     ...createWatchdogActivities({
       client: options.client,
-      store: new TaskStore(options.client, options.taskQueue),
+      store,
       ...(metrics ? { metrics } : {}),
     }),
     ...createCallbackActivities({ http, ...(options.callbackSecret ? { secret: options.callbackSecret } : {}) }),

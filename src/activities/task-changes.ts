@@ -8,7 +8,7 @@ import { RUN_TASK_WORKFLOW, specHash, toRunInput, type TaskSource } from '../tas
 import type { TaskSpec } from '../tasks/spec.js';
 import type { TaskStore } from '../tasks/store.js';
 import { TaskValidationError } from '../tasks/validate.js';
-import { formatInstant, type RunTaskInput } from '../workflows/run-task.js';
+import type { RunTaskInput } from '../workflows/run-task.js';
 import { searchAttributeKeys } from '../workflows/search-attributes.js';
 
 export interface ChangeActivityDeps {
@@ -136,5 +136,3 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
     },
   };
 }
-
-export { formatInstant };

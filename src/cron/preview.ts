@@ -1,5 +1,5 @@
 import { parseDuration } from '../tasks/duration.js';
-import { scheduleTimezone } from '../tasks/schedule.js';
+import { cronExpressions, scheduleTimezone } from '../tasks/schedule.js';
 import type { ScheduleDef } from '../tasks/spec.js';
 import { compileRule, nextCalendarTime, nextIntervalTime, type SkippedWallTime } from './next.js';
 import { parseCron } from './parse.js';
@@ -19,7 +19,7 @@ type NextFn = (afterMs: number, onSkipped: (s: SkippedWallTime) => void) => numb
 
 function nextFunctions(schedule: ScheduleDef, zone: string): NextFn[] {
   const fns: NextFn[] = [];
-  const crons = schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
+  const crons = cronExpressions(schedule);
   for (const expression of crons) {
     const parsed = parseCron(expression);
     if (!parsed.ok) throw new Error(`cron "${expression}": ${parsed.error}`);

@@ -52,8 +52,13 @@ export function specHash(spec: TaskSpec): string {
     .slice(0, 16);
 }
 
+/** A schedule's cron expressions as a list (`cron` may be one string or several). */
+export function cronExpressions(schedule: ScheduleDef): string[] {
+  return schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
+}
+
 function parsedCrons(schedule: ScheduleDef): ParsedCron[] {
-  const list = schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
+  const list = cronExpressions(schedule);
   return list.map((expression) => {
     const result = parseCron(expression);
     if (!result.ok) throw new Error(`cron "${expression}": ${result.error}`);
@@ -80,7 +85,7 @@ export function scheduleTimezone(schedule: ScheduleDef): string {
 export function toScheduleSpec(schedule: ScheduleDef): ScheduleSpec {
   const calendars: NonNullable<ScheduleSpec['calendars']> = [];
   const intervals: NonNullable<ScheduleSpec['intervals']> = [];
-  const crons = schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
+  const crons = cronExpressions(schedule);
   parsedCrons(schedule).forEach((cron, i) => {
     if (cron.kind === 'interval') intervals.push({ every: cron.everyMs });
     else calendars.push(...cron.rules.map((rule) => ruleToCalendar(rule, crons[i])));
@@ -140,9 +145,7 @@ const overlapPolicy: Record<TaskSpec['overlap'], ScheduleOverlapPolicy> = {
 export function summarizeSpec(spec: TaskSpec): string {
   const { schedule, handler } = spec;
   const when = [
-    ...(schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron]).map(
-      (c) => `cron "${c}"`,
-    ),
+    ...cronExpressions(schedule).map((c) => `cron "${c}"`),
     ...(schedule.every ? [`every ${schedule.every}${schedule.offset ? ` +${schedule.offset}` : ''}`] : []),
   ].join(' or ');
   const what =
