@@ -6,14 +6,15 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { searchAttributeKeys } from './workflows/search-attributes.js';
 
-const { taskId, nominalTime, trigger, attempts, actor, action } = searchAttributeKeys;
+const { taskId, nominalTime, trigger, attempts, actor, action, taskQueue, tags } = searchAttributeKeys;
 /** surecron's own search attributes, registered in every namespace it uses. */
-export const searchAttributes = { taskId, nominalTime, trigger, attempts, actor, action } as const;
+export const searchAttributes = { taskId, nominalTime, trigger, attempts, actor, action, taskQueue, tags } as const;
 
 const indexedValueType: Record<string, number> = {
   [SearchAttributeType.KEYWORD]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   [SearchAttributeType.DATETIME]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
   [SearchAttributeType.INT]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  [SearchAttributeType.KEYWORD_LIST]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
 };
 
 export interface TemporalTarget {

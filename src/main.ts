@@ -18,7 +18,7 @@ import { resolveTemporalCli, TemporalCliNotFoundError } from './temporal/cli.js'
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { setUpWorkerRuntime } from './worker-runtime.js';
 import { onShutdownSignal } from './util/shutdown.js';
-import { createSurecronWorker, ensureWatchdog } from './worker.js';
+import { createSurecronWorker, prepareTaskQueue } from './worker.js';
 
 /**
  * `npm start`: the all-in-one embedded mode. Starts a Temporal dev server persisted in the data dir (unless
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       ...(config.SURECRON_CALLBACK_SECRET ? { callbackSecret: config.SURECRON_CALLBACK_SECRET } : {}),
     });
     const running = worker.run();
-    await ensureWatchdog(client, config.SURECRON_TASK_QUEUE);
+    await prepareTaskQueue(client, config.SURECRON_TASK_QUEUE);
     // Changes are audited workflows, so tasks in code are applied once the worker runs.
     const applied = await applyTasks(service.writer('code'), specs, { prune: true });
     logger.info(applied, 'tasks in code applied');

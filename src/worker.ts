@@ -114,7 +114,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
  * Makes sure the watchdog's own schedule exists: every 30 s it checks every task's runs against its spec. It is
  * not a task, so surecron's reconciliation never touches it.
  */
-export async function ensureWatchdog(client: Client, taskQueue: string): Promise<void> {
+async function ensureWatchdog(client: Client, taskQueue: string): Promise<void> {
   try {
     await client.schedule.create({
       scheduleId: WATCHDOG_SCHEDULE_ID,
@@ -132,6 +132,15 @@ export async function ensureWatchdog(client: Client, taskQueue: string): Promise
   } catch (error) {
     if (!(error instanceof ScheduleAlreadyRunning)) throw error;
   }
+}
+
+/**
+ * Prepares a deployment's task queue at start-up: the watchdog's schedule exists, and tasks made by an older
+ * surecron are indexed for listing.
+ */
+export async function prepareTaskQueue(client: Client, taskQueue: string): Promise<void> {
+  await ensureWatchdog(client, taskQueue);
+  await new TaskStore(client, taskQueue).indexLegacyTasks();
 }
 
 /** Production entry point (`npm run start:worker`): connects to `TEMPORAL_ADDRESS` and polls until signalled. */
@@ -155,7 +164,7 @@ async function main(): Promise<void> {
     metrics: runtime.metrics,
     ...(config.SURECRON_CALLBACK_SECRET ? { callbackSecret: config.SURECRON_CALLBACK_SECRET } : {}),
   });
-  await ensureWatchdog(client, config.SURECRON_TASK_QUEUE);
+  await prepareTaskQueue(client, config.SURECRON_TASK_QUEUE);
   onShutdownSignal(() => worker.getState() === 'RUNNING' && worker.shutdown());
   logger.info({ address, taskQueue: config.SURECRON_TASK_QUEUE }, 'worker polling');
   await worker.run();

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { TaskValidationError } from './validate.js';
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
 import type { TaskSource } from './schedule.js';
@@ -26,6 +27,36 @@ export interface ApplyOptions {
   /** Delete tasks of this source that are no longer declared. */
   prune?: boolean;
   source?: TaskSource;
+  /** Tasks written at once (default 8): large applies are bound by round trips, not by the server. */
+  concurrency?: number;
+}
+
+type Outcome = { kind: 'created' | 'updated' | 'unchanged' } | { kind: 'skipped'; reason: string };
+
+/** Creates a task, or else replaces it; a task owned by someone else is skipped. */
+async function applyOne(store: TaskWriter, spec: TaskSpec, source: TaskSource): Promise<Outcome> {
+  try {
+    await store.create(spec, source);
+    return { kind: 'created' };
+  } catch (error) {
+    if (!(error instanceof TaskExistsError)) throw error;
+  }
+  try {
+    return { kind: (await store.replace(spec, source)) ? 'updated' : 'unchanged' };
+  } catch (error) {
+    if (error instanceof TaskOwnershipError) return { kind: 'skipped', reason: `managed by ${error.owner}` };
+    if (error instanceof TaskNotFoundError)
+      return { kind: 'skipped', reason: 'a schedule that is not a surecron task has this id' };
+    throw error;
+  }
+}
+
+/** Waits for every write, then rethrows the first failure: no write is left running behind an error. */
+async function settle<T>(writes: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(writes);
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
 }
 
 /**
@@ -52,35 +83,29 @@ export async function applyTasks(
       duplicates.map(({ id, index }) => ({ path: `tasks.${index}.id`, message: `task id ${id} is declared twice` })),
     );
   }
-  for (const spec of specs) {
-    try {
-      await store.create(spec, source);
-      result.created.push(spec.id);
-      continue;
-    } catch (error) {
-      if (!(error instanceof TaskExistsError)) throw error;
-    }
-    try {
-      const changed = await store.replace(spec, source);
-      (changed ? result.updated : result.unchanged).push(spec.id);
-    } catch (error) {
-      if (error instanceof TaskOwnershipError)
-        result.skipped.push({ id: spec.id, reason: `managed by ${error.owner}` });
-      else if (error instanceof TaskNotFoundError)
-        result.skipped.push({ id: spec.id, reason: 'a schedule that is not a surecron task has this id' });
-      else throw error;
-    }
-  }
+  const limit = pLimit(options.concurrency ?? 8);
+  const outcomes = await settle(specs.map((spec) => limit(() => applyOne(store, spec, source))));
+  specs.forEach((spec, i) => {
+    const outcome = outcomes[i] as Outcome;
+    if (outcome.kind === 'skipped') result.skipped.push({ id: spec.id, reason: outcome.reason });
+    else result[outcome.kind].push(spec.id);
+  });
   if (options.prune) {
-    for (const id of await store.listIds(source)) {
-      if (ids.has(id)) continue;
-      try {
-        await store.delete(id, source);
-        result.deleted.push(id);
-      } catch (error) {
-        if (!(error instanceof TaskNotFoundError)) throw error;
-      }
-    }
+    const gone = (await store.listIds(source)).filter((id) => !ids.has(id));
+    const deleted = await settle(
+      gone.map((id) =>
+        limit(() =>
+          store.delete(id, source).then(
+            () => true,
+            (error: unknown) => {
+              if (error instanceof TaskNotFoundError) return false;
+              throw error;
+            },
+          ),
+        ),
+      ),
+    );
+    result.deleted.push(...gone.filter((_, i) => deleted[i]));
   }
   return result;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { ruleToCalendar } from '../cron/calendar.js';
 import { parseCron, type ParsedCron } from '../cron/parse.js';
 import type { RunTaskInput } from '../workflows/run-task.js';
@@ -159,6 +160,15 @@ export function scheduleNote(spec: TaskSpec, source: TaskSource): string {
   return spec.note ?? `${spec.description ?? spec.id} (surecron, from ${source})`;
 }
 
+/** The search attributes of a task's Schedule: its deployment (task queue) and its tags as `key=value`. */
+export function scheduleSearchAttributes(spec: TaskSpec, taskQueue: string): SearchAttributePair[] {
+  const tags = Object.entries(spec.tags ?? {}).map(([key, value]) => `${key}=${value}`);
+  return [
+    { key: searchAttributeKeys.taskQueue, value: taskQueue },
+    ...(tags.length ? [{ key: searchAttributeKeys.tags, value: tags }] : []),
+  ];
+}
+
 /** The full Schedule for a task; the schedule id is the task id. */
 export function toScheduleOptions(
   spec: TaskSpec,
@@ -194,5 +204,6 @@ export function toScheduleOptions(
     // Shown on the schedule in the Web UI. A schedule's memo is fixed at creation; the current spec is in the
     // action memo (`surecron.spec`), which every run carries too.
     memo: { [MEMO_KEY]: { source, taskId: spec.id, taskQueue, summary: summarizeSpec(spec) } },
+    typedSearchAttributes: scheduleSearchAttributes(spec, taskQueue),
   };
 }

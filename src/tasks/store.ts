@@ -5,7 +5,8 @@ import {
   type ScheduleDescription,
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
-import type { LoadedDataConverter } from '@temporalio/common';
+import type { LoadedDataConverter, SearchAttributePair } from '@temporalio/common';
+import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import {
   compileUpdatedScheduleOptions,
   encodeScheduleAction,
@@ -14,9 +15,35 @@ import {
   encodeScheduleState,
 } from '@temporalio/client/lib/schedule-helpers.js';
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import { encodePageToken, quote, withPageToken } from '../temporal/visibility.js';
+import { searchAttributeKeys } from '../workflows/search-attributes.js';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
-import { MEMO_KEY, specHash, toScheduleOptions, type TaskMemo, type TaskSource } from './schedule.js';
+import {
+  MEMO_KEY,
+  scheduleSearchAttributes,
+  specHash,
+  toScheduleOptions,
+  type TaskMemo,
+  type TaskSource,
+} from './schedule.js';
 import type { TaskSpec } from './spec.js';
+
+/** Schedules described at once by a list: enough to hide latency, few enough not to swamp the server. */
+const describeLimit = pLimit(16);
+
+/** Filters and paging for {@link TaskStore.list}. */
+export interface TaskListQuery {
+  tag?: { key: string; value: string };
+  paused?: boolean;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface TaskPage {
+  items: StoredTask[];
+  nextPageToken?: string;
+}
 
 /** A task as stored in its Temporal Schedule. */
 export interface StoredTask {
@@ -59,17 +86,88 @@ export class TaskStore {
   }
 
   /**
-   * Ids of this deployment's tasks (those on its task queue), of the given source or all, from the schedule list.
-   * Deployments sharing a namespace never see, and so never prune, each other's tasks.
+   * One page of this deployment's tasks (those on its task queue), newest first, filtered by the server through
+   * the schedules' search attributes. Deployments sharing a namespace never see each other's tasks.
+   * @throws {InvalidPageTokenError} for a token this store did not hand out.
    */
+  async list({ tag, paused, pageSize = 100, pageToken }: TaskListQuery = {}): Promise<TaskPage> {
+    const page = await this.listPage(this.query({ tag, paused }), pageSize, pageToken);
+    const tasks = await this.getMany(page.ids);
+    return { items: tasks, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  }
+
+  /** The tasks with these ids, described concurrently; ids whose schedule is gone are left out. */
+  async getMany(ids: readonly string[]): Promise<StoredTask[]> {
+    const tasks = await Promise.all(
+      ids.map((id) =>
+        describeLimit(() =>
+          this.get(id).catch((error: unknown) => {
+            if (error instanceof TaskNotFoundError) return undefined;
+            throw error;
+          }),
+        ),
+      ),
+    );
+    return tasks.filter((task) => task !== undefined);
+  }
+
+  /** Ids of this deployment's tasks, of the given source or all, sorted. */
   async listIds(source?: TaskSource): Promise<string[]> {
     const ids: string[] = [];
-    for await (const summary of this.client.schedule.list()) {
-      const owner = summary.memo?.[MEMO_KEY] as { source?: TaskSource; taskQueue?: string } | undefined;
-      if (!owner?.source || owner.taskQueue !== this.taskQueue) continue;
-      if (!source || owner.source === source) ids.push(summary.scheduleId);
+    for await (const summary of this.client.schedule.list({ pageSize: 1000, query: this.query({}) })) {
+      const owner = summary.memo?.[MEMO_KEY] as { source?: TaskSource } | undefined;
+      if (!source || owner?.source === source) ids.push(summary.scheduleId);
     }
     return ids.sort();
+  }
+
+  /**
+   * Gives this deployment's tasks whose schedules carry no search attributes (made before surecron 0.2) theirs,
+   * so that lists and prunes see them. Safe to run from every process at start-up.
+   * @returns the ids indexed.
+   */
+  async indexLegacyTasks(): Promise<string[]> {
+    const indexed: string[] = [];
+    const query = `${searchAttributeKeys.taskQueue.name} IS NULL`;
+    for await (const summary of this.client.schedule.list({ pageSize: 1000, query })) {
+      const owner = summary.memo?.[MEMO_KEY] as { taskQueue?: string } | undefined;
+      if (owner?.taskQueue !== this.taskQueue) continue;
+      const task = await this.get(summary.scheduleId).catch(() => undefined);
+      if (!task) continue;
+      const { description, spec } = task;
+      const token = description.raw.conflictToken ?? undefined;
+      // A concurrent writer wins; its update carries the attributes, or the next start-up tries again.
+      const done = await this.updateGuarded(task.id, token, description, scheduleSearchAttributes(spec, this.taskQueue))
+        .then(() => true)
+        .catch(() => false);
+      if (done) indexed.push(task.id);
+    }
+    return indexed;
+  }
+
+  private query({ tag, paused }: Pick<TaskListQuery, 'tag' | 'paused'>): string {
+    const { taskQueue, tags } = searchAttributeKeys;
+    return [
+      `${taskQueue.name} = ${quote(this.taskQueue)}`,
+      ...(tag ? [`${tags.name} = ${quote(`${tag.key}=${tag.value}`)}`] : []),
+      ...(paused === undefined ? [] : [`TemporalSchedulePaused = ${paused}`]),
+    ].join(' AND ');
+  }
+
+  private async listPage(
+    query: string,
+    pageSize: number,
+    pageToken: string | undefined,
+  ): Promise<{ ids: string[]; nextPageToken?: string }> {
+    const { namespace } = this.client.options;
+    const response = await withPageToken(pageToken, (nextPageToken) =>
+      this.client.workflowService.listSchedules({ namespace, query, maximumPageSize: pageSize, nextPageToken }),
+    );
+    const next = encodePageToken(response.nextPageToken);
+    return {
+      ids: response.schedules.map((schedule) => schedule.scheduleId ?? ''),
+      ...(next ? { nextPageToken: next } : {}),
+    };
   }
 
   /**
@@ -116,7 +214,12 @@ export class TaskStore {
               : {}),
         },
       };
-      await this.updateGuarded(spec.id, current.description.raw.conflictToken ?? undefined, update);
+      await this.updateGuarded(
+        spec.id,
+        current.description.raw.conflictToken ?? undefined,
+        update,
+        scheduleSearchAttributes(spec, this.taskQueue),
+      );
       const after = await this.get(spec.id);
       if (after.specHash === wanted) return true;
     }
@@ -137,11 +240,15 @@ export class TaskStore {
     }
   }
 
-  /** UpdateSchedule with the conflict token of the description the update was computed from. */
+  /**
+   * UpdateSchedule with the conflict token of the description the update was computed from. The schedule's
+   * search attributes are replaced as a whole.
+   */
   private async updateGuarded(
     scheduleId: string,
     conflictToken: Uint8Array | undefined,
     options: ScheduleUpdateOptions,
+    searchAttributes: SearchAttributePair[],
   ): Promise<void> {
     const { namespace, identity } = this.client.options;
     const compiled = compileUpdatedScheduleOptions(scheduleId, options);
@@ -159,6 +266,7 @@ export class TaskStore {
           policies: encodeSchedulePolicies(compiled.policies),
           state: encodeScheduleState(compiled.state),
         },
+        searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, searchAttributes) },
       });
     } catch (error) {
       if ((error as { code?: number }).code === 5) throw new TaskNotFoundError(scheduleId);

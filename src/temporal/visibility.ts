@@ -14,7 +14,7 @@ export class InvalidPageTokenError extends Error {
 }
 
 /** Temporal's visibility page tokens are JSON; anything else is refused before it reaches the server. */
-function decodePageToken(token: string): Buffer {
+export function decodePageToken(token: string): Buffer {
   const bytes = Buffer.from(token, 'base64url');
   try {
     const parsed: unknown = JSON.parse(bytes.toString('utf8'));
@@ -25,22 +25,43 @@ function decodePageToken(token: string): Buffer {
   throw new InvalidPageTokenError();
 }
 
+/** A server page token as the URL-safe string the API hands out; undefined on the last page. */
+export function encodePageToken(token: Uint8Array | null | undefined): string | undefined {
+  return token?.length ? Buffer.from(token).toString('base64url') : undefined;
+}
+
+/** Runs a paged visibility call; a token the server itself rejects is an {@link InvalidPageTokenError} too. */
+export async function withPageToken<T>(
+  pageToken: string | undefined,
+  call: (token?: Buffer) => Promise<T>,
+): Promise<T> {
+  const token = pageToken ? decodePageToken(pageToken) : undefined;
+  try {
+    return await call(token);
+  } catch (error) {
+    if (token && (error as { code?: number }).code === 3) throw new InvalidPageTokenError();
+    throw error;
+  }
+}
+
 /** One page of workflow executions matching a visibility query, with an opaque URL-safe page token. */
 export async function listExecutions(
   client: Client,
   query: string,
   { pageSize = 100, pageToken }: { pageSize?: number; pageToken?: string } = {},
 ): Promise<{ executions: WorkflowExecutionInfo[]; nextPageToken?: string }> {
-  const response = await client.workflowService.listWorkflowExecutions({
-    namespace: client.options.namespace,
-    query,
-    pageSize,
-    nextPageToken: pageToken ? decodePageToken(pageToken) : undefined,
-  });
+  const response = await withPageToken(pageToken, (nextPageToken) =>
+    client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      pageSize,
+      nextPageToken,
+    }),
+  );
   const dataConverter = (client.workflow as unknown as { dataConverter: LoadedDataConverter }).dataConverter;
   const executions = await Promise.all(
     response.executions.map((raw) => executionInfoFromRaw(raw, dataConverter, raw, client.options.namespace)),
   );
-  const token = response.nextPageToken?.length ? Buffer.from(response.nextPageToken).toString('base64url') : undefined;
+  const token = encodePageToken(response.nextPageToken);
   return { executions, ...(token ? { nextPageToken: token } : {}) };
 }

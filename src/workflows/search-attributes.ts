@@ -13,6 +13,9 @@ export const searchAttributeKeys = {
   /** Audit entries (`taskChange` workflows): who did what. */
   actor: { name: 'SurecronActor', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
   action: { name: 'SurecronAction', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
+  /** Set on each task's Schedule, so the task list is one filtered, paged visibility query. */
+  taskQueue: { name: 'SurecronTaskQueue', type: 'KEYWORD' } as SearchAttributeKey<'KEYWORD'>,
+  tags: { name: 'SurecronTags', type: 'KEYWORD_LIST' } as SearchAttributeKey<'KEYWORD_LIST'>,
   /** Set by the Temporal server on workflows a Schedule starts: the nominal (scheduled) time. */
   scheduledStartTime: { name: 'TemporalScheduledStartTime', type: 'DATETIME' } as SearchAttributeKey<'DATETIME'>,
 } as const;

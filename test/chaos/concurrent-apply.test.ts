@@ -97,7 +97,10 @@ describe(`chaos: concurrent apply against two API instances (${scale})`, () => {
             (e) => e.action === 'apply' && e.before === undefined && e.after !== undefined,
           );
           creationsPerId.set(id, creations.length);
-          if (creations[0]) createdAt.set(id, Date.parse(creations[0].at));
+          // The server's own creation time: the audit entry is written when the change starts, which under
+          // load can be seconds before the schedule exists.
+          const description = await c.schedule.getHandle(id).describe();
+          createdAt.set(id, description.info.createdAt.getTime());
         }
         // The first fire after each schedule's creation runs, once.
         const firstNominal = new Map(

@@ -248,7 +248,7 @@ describe('HTTP API (buildApp + inject) against the real dev server', () => {
 
     it('an internal error is a 500 problem that hides the cause and the stack', async () => {
       const broken = {
-        listIds: () => Promise.reject(new Error('kaboom: secret internals')),
+        list: () => Promise.reject(new Error('kaboom: secret internals')),
       } as unknown as TaskStore;
       const brokenApp = await buildApp({
         service: new TaskService(client, broken),
@@ -347,17 +347,55 @@ describe('HTTP API (buildApp + inject) against the real dev server', () => {
       assert.deepEqual(paused.json(), { items: [] });
     });
 
-    it('pageSize and pageToken page through the list', async () => {
+    it('pageSize and pageToken page through the list, each task once', async () => {
       await listUntil([taskX.id, taskY.id]);
-      const first = await get('/v1/tasks?pageSize=1');
-      const page1 = first.json<{ items: TaskViewJson[]; nextPageToken?: string }>();
-      assert.equal(page1.items.length, 1);
-      assert.equal(page1.nextPageToken, '1');
-      const second = await get(`/v1/tasks?pageSize=1&pageToken=${page1.nextPageToken}`);
-      const page2 = second.json<{ items: TaskViewJson[]; nextPageToken?: string }>();
-      assert.equal(page2.items.length, 1);
-      assert.equal(page2.nextPageToken, undefined);
-      assert.deepEqual([page1.items[0]!.id, page2.items[0]!.id], [taskX.id, taskY.id].sort());
+      const seen: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const response = await get(`/v1/tasks?pageSize=1${token ? `&pageToken=${token}` : ''}`);
+        assert.equal(response.statusCode, 200, response.body);
+        const page = response.json<{ items: TaskViewJson[]; nextPageToken?: string }>();
+        assert.ok(page.items.length <= 1, `page of ${page.items.length}`);
+        if (page.nextPageToken) assert.match(page.nextPageToken, /^[A-Za-z0-9_-]+$/);
+        seen.push(...page.items.map((item) => item.id));
+        token = page.nextPageToken;
+        pages++;
+      } while (token && pages < 10);
+      for (const id of seen) assert.ok(created.includes(id), `foreign task ${id} listed`);
+      assert.deepEqual([...new Set(seen)].sort(), [...seen].sort(), 'no task on two pages');
+      for (const id of [taskX.id, taskY.id]) assert.ok(seen.includes(id), `${id} on some page`);
+      assert.ok(pages >= 2, `pages: ${pages}`);
+    });
+
+    it('a page token the API did not hand out is a 400 naming pageToken', async () => {
+      for (const token of ['abc', 'not*a*token']) {
+        const body = assertProblem(await get(`/v1/tasks?pageToken=${token}`), 400, 'validation', 'Invalid request');
+        assert.equal((body.errors as { path: string }[])[0]!.path, 'querystring.pageToken');
+      }
+    });
+
+    it('filters follow changes: a replaced spec’s tags, a paused task', async () => {
+      const spec = await createTask({
+        id: uniqueId('api-retag'),
+        tags: { team: 'before' },
+        schedule: { cron: '0 0 1 1 *' },
+        handler: { type: 'function', name: 'record' },
+      });
+      await listUntil([spec.id], '?tag=team=before');
+      assert.equal(await store.replace(taskSpecSchema.parse({ ...spec, tags: { team: 'after' } }), 'api'), true);
+      await store.client.schedule.getHandle(spec.id).pause('filter test');
+      const [listed] = await listUntil([spec.id], '?tag=team=after&paused=true');
+      assert.deepEqual(listed!.spec.tags, { team: 'after' });
+      assert.equal(listed!.state.paused, true);
+      await waitFor(
+        async () => {
+          const { items } = (await get('/v1/tasks?tag=team=before')).json<{ items: TaskViewJson[] }>();
+          return items.length === 0 ? true : undefined;
+        },
+        15_000,
+        'the old tag to drop out of the list',
+      );
     });
 
     it('GET /v1/tasks/{id} returns the same view, with recentRuns', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { applyTasks, type ApplyResult } from '../../src/tasks/apply.js';
-import { MEMO_KEY, specHash, toRunInput } from '../../src/tasks/schedule.js';
+import { MEMO_KEY, specHash, toRunInput, toScheduleOptions } from '../../src/tasks/schedule.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import type { TaskStore } from '../../src/tasks/store.js';
 import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
@@ -325,6 +325,74 @@ describe('applyTasks against the real dev server', () => {
       for (const [i, id] of ids.entries()) assert.deepEqual(await assertConsistent(store, id), v2[i]);
     } finally {
       await deleteAll(ids);
+    }
+  });
+
+  it('a failing write fails the apply only after every other write has finished', async () => {
+    const taskQueue = uniqueId('tq');
+    const store = testStore(client, taskQueue);
+    const ids = Array.from({ length: 12 }, (_, n) => uniqueId(`apply-fail-${n}`));
+    const bad = ids[3]!;
+    const failing: TaskStore = Object.create(store) as TaskStore;
+    failing.create = async (task, source) => {
+      if (task.id === bad) throw new Error('the server said no');
+      return store.create(task, source);
+    };
+    try {
+      await assert.rejects(
+        applyTasks(
+          failing,
+          ids.map((id) => spec(id)),
+          { concurrency: 4 },
+        ),
+        /the server said no/,
+      );
+      // Every other task was written completely: nothing left half-applied behind the error.
+      for (const id of ids.filter((id) => id !== bad)) await assertConsistent(store, id);
+      await assert.rejects(store.get(bad), /not found|TaskNotFound|no task/i);
+    } finally {
+      await deleteAll(ids);
+    }
+  });
+
+  it('tasks made before schedules carried search attributes are indexed at start-up, then listed', async () => {
+    const taskQueue = uniqueId('tq');
+    const store = testStore(client, taskQueue);
+    const legacy = spec(uniqueId('apply-legacy'), { tags: { team: 'old' } });
+    const { typedSearchAttributes: _, ...options } = toScheduleOptions(legacy, { taskQueue, source: 'code' });
+    await client.schedule.create(options);
+    try {
+      // The schedule list is eventually consistent: a just-made schedule may take a moment to show.
+      const indexed = await waitFor(
+        async () => {
+          const ids = await store.indexLegacyTasks();
+          return ids.length ? ids : undefined;
+        },
+        15_000,
+        'the legacy task to be indexed',
+      );
+      assert.deepEqual(indexed, [legacy.id]);
+      const listed = await waitFor(
+        async () => {
+          const page = await store.list({ tag: { key: 'team', value: 'old' } });
+          return page.items.length ? page : undefined;
+        },
+        15_000,
+        'the indexed task in the list',
+      );
+      assert.deepEqual(
+        listed.items.map((task) => [task.id, task.spec]),
+        [[legacy.id, legacy]],
+      );
+      assert.deepEqual(await assertConsistent(store, legacy.id), legacy);
+      // Indexed once: a second start-up finds nothing left to do.
+      await waitFor(
+        async () => ((await store.indexLegacyTasks()).length === 0 ? true : undefined),
+        15_000,
+        'no rework',
+      );
+    } finally {
+      await deleteAll([legacy.id]);
     }
   });
 });

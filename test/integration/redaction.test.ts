@@ -103,7 +103,7 @@ describe('secrets are redacted from every log', () => {
       );
       const broken = await buildApp({
         service: new TaskService(client, {
-          listIds: () => Promise.reject(new Error(`boom ${ADMIN}`)),
+          list: () => Promise.reject(new Error(`boom ${ADMIN}`)),
         } as unknown as TaskStore),
         rules: taskRules(),
         logger,

@@ -38,24 +38,22 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
               .optional(),
             paused: z.enum(['true', 'false']).optional(),
             pageSize,
-            pageToken: z.string().regex(/^\d+$/, 'invalid page token').optional(),
+            pageToken,
           }),
         },
       },
       async (request) => {
         const { tag, paused, pageSize: size, pageToken: token } = request.query;
-        const ids = await store.listIds();
-        const [tagKey, tagValue] = tag ? [tag.slice(0, tag.indexOf('=')), tag.slice(tag.indexOf('=') + 1)] : [];
-        const items = [];
-        let index = Number(token ?? 0);
-        for (; index < ids.length && items.length < size; index++) {
-          const task = await store.get(ids[index] as string).catch(() => undefined);
-          if (!task) continue;
-          if (tagKey !== undefined && task.spec.tags?.[tagKey] !== tagValue) continue;
-          if (paused !== undefined && task.description.state.paused !== (paused === 'true')) continue;
-          items.push(toTaskView(task, []));
-        }
-        return { items, ...(index < ids.length ? { nextPageToken: String(index) } : {}) };
+        const page = await store.list({
+          ...(tag ? { tag: { key: tag.slice(0, tag.indexOf('=')), value: tag.slice(tag.indexOf('=') + 1) } } : {}),
+          ...(paused ? { paused: paused === 'true' } : {}),
+          pageSize: size,
+          ...(token ? { pageToken: token } : {}),
+        });
+        return {
+          items: page.items.map((task) => toTaskView(task, [])),
+          ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
+        };
       },
     );
 
