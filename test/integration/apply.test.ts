@@ -359,7 +359,8 @@ describe('applyTasks against the real dev server', () => {
     const taskQueue = uniqueId('tq');
     const store = testStore(client, taskQueue);
     const legacy = spec(uniqueId('apply-legacy'), { tags: { team: 'old' } });
-    const { typedSearchAttributes: _, ...options } = toScheduleOptions(legacy, { taskQueue, source: 'code' });
+    const options = toScheduleOptions(legacy, { taskQueue, source: 'code' });
+    delete options.typedSearchAttributes;
     await client.schedule.create(options);
     try {
       // The schedule list is eventually consistent: a just-made schedule may take a moment to show.
