@@ -52,9 +52,14 @@ export interface RunQuery {
   includeErrors?: boolean;
 }
 
-/** The visibility query selecting a task's runs. */
-export function runsQuery(taskId: string, query: RunQuery = {}): string {
-  const clauses = [`${searchAttributeKeys.taskId.name} = ${quote(taskId)}`, `WorkflowType = 'runTask'`];
+/** The visibility query selecting a task's runs, or with `taskQueue` every run of a deployment. */
+export function runsQuery(taskId: string | { taskQueue: string }, query: RunQuery = {}): string {
+  const clauses = [
+    typeof taskId === 'string'
+      ? `${searchAttributeKeys.taskId.name} = ${quote(taskId)}`
+      : `TaskQueue = ${quote(taskId.taskQueue)}`,
+    `WorkflowType = 'runTask'`,
+  ];
   if (query.status) clauses.push(`ExecutionStatus = ${quote(visibilityStatus[query.status])}`);
   // A scheduled run gets SurecronNominalTime when it first executes; until a worker picks it up, only the
   // server's TemporalScheduledStartTime tells its nominal time.
@@ -123,4 +128,27 @@ export async function listRuns(
     }),
   );
   return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+}
+
+/** Every run of a deployment (its task queue) with a nominal time in [from, to), by task id. */
+export async function listDeploymentRuns(
+  client: Client,
+  taskQueue: string,
+  window: { from: Date; to: Date },
+): Promise<Map<string, Run[]>> {
+  const byTask = new Map<string, Run[]>();
+  const query = runsQuery({ taskQueue }, window);
+  let pageToken: string | undefined;
+  do {
+    const page = await listExecutions(client, query, { pageSize: 1000, ...(pageToken ? { pageToken } : {}) });
+    for (const execution of page.executions) {
+      const taskId = execution.typedSearchAttributes.get(searchAttributeKeys.taskId);
+      if (taskId === undefined) continue;
+      const runs = byTask.get(taskId) ?? [];
+      runs.push(toRun(execution));
+      byTask.set(taskId, runs);
+    }
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return byTask;
 }

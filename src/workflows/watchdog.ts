@@ -2,7 +2,10 @@ import { log, proxyActivities, startChild, workflowInfo } from '@temporalio/work
 import type { createWatchdogActivities } from '../activities/watchdog.js';
 
 const { inspectTasks } = proxyActivities<ReturnType<typeof createWatchdogActivities>>({
-  startToCloseTimeout: '2m',
+  // A round describes every task's schedule: minutes at 10,000 tasks, so it heartbeats instead of racing a
+  // short timeout.
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '1m',
   retry: { maximumAttempts: 3, initialInterval: '5s' },
 });
 
