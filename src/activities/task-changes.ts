@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { redactSpec } from '../api/task-view.js';
+import { redactSpec } from '../tasks/redact.js';
 import { backfillTimes } from '../tasks/backfill.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from '../tasks/errors.js';

@@ -1,4 +1,5 @@
 import type { Run } from '../runs/runs.js';
+import { redactSpec } from '../tasks/redact.js';
 import type { TaskSource } from '../tasks/schedule.js';
 import type { TaskSpec } from '../tasks/spec.js';
 import type { StoredTask } from '../tasks/store.js';
@@ -14,17 +15,6 @@ export interface TaskView {
   counts: { taken: number; missedCatchup: number; skippedOverlap: number };
   createdAt: string;
   updatedAt: string;
-}
-
-/** Header values marked secret never leave the server. */
-export function redactSpec(spec: TaskSpec): TaskSpec {
-  const { handler } = spec;
-  if (handler.type !== 'http' || !handler.secretHeaders?.length || !handler.headers) return spec;
-  const secret = new Set(handler.secretHeaders.map((h) => h.toLowerCase()));
-  const headers = Object.fromEntries(
-    Object.entries(handler.headers).map(([name, value]) => [name, secret.has(name.toLowerCase()) ? '[secret]' : value]),
-  );
-  return { ...spec, handler: { ...handler, headers } };
 }
 
 export function toTaskView(task: StoredTask, recentRuns: Run[]): TaskView {
