@@ -15,84 +15,42 @@
  * `<!-- api:end -->` (nothing else in the file is touched).
  */
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import autocannon from 'autocannon';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { format } from 'prettier';
-import { buildApp } from '../src/api/app.js';
 import { ensureSearchAttributes } from '../src/client.js';
-import { cliVersion, resolveTemporalCli, TEMPORAL_CLI_VERSION } from '../src/temporal/cli.js';
+import { cliVersion, resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { taskRules } from '../src/tasks/rules.js';
-import { TaskService } from '../src/tasks/service.js';
-import { TaskStore } from '../src/tasks/store.js';
-import { createSurecronWorker, workflowsPath } from '../src/worker.js';
+import { workflowsPath } from '../src/worker.js';
+import {
+  apiChildConfig,
+  log,
+  machine,
+  packageVersion,
+  root,
+  serveApiChild,
+  silent,
+  startApiChild,
+  stopApiChild,
+  type Machine,
+} from './lib/api-child.js';
 import { freePort, ProcessSampler } from './lib/proc.js';
 import type { ProcessUse } from './lib/report.js';
 import { percentile } from './lib/stats.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const TOKEN = 'bench-api-token-0123456789';
 const TASK_QUEUE = 'bench-api';
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-const log = (line: string): void => {
-  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
 const taskSpec = (id: string) => ({
   id,
   description: 'bench:api task',
   schedule: { cron: '0 0 1 1 *' },
   handler: { type: 'function', name: 'heartbeat' },
 });
-
-// --- the API process -----------------------------------------------------------------------------------------
-
-/** Child mode: a surecron worker and the API in one process, as `npm start` runs them. */
-async function serve(address: string, bundle: string, port: number): Promise<void> {
-  Runtime.install({
-    logger: silent,
-    shutdownSignals: [],
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
-  });
-  const logger = pino({ level: 'error' });
-  const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
-  const connection = await NativeConnection.connect({ address });
-  const worker = await createSurecronWorker({
-    connection,
-    client,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    logger,
-    workflowBundlePath: bundle,
-    workerOptions: { shutdownGraceTime: '1s' },
-  });
-  const running = worker.run();
-  const app = await buildApp({
-    service: new TaskService(client, new TaskStore(client, TASK_QUEUE)),
-    rules: taskRules('127.0.0.1,localhost'),
-    logger,
-    apiToken: TOKEN,
-    readiness: async () => Promise.resolve({ ready: true, checks: {} }),
-  });
-  await app.listen({ host: '127.0.0.1', port });
-  process.send?.({ type: 'ready' });
-  process.on('message', (message: { type: string }) => {
-    if (message.type !== 'stop') return;
-    void (async () => {
-      await app.close();
-      worker.shutdown();
-      await running.catch(() => undefined);
-      await connection.close();
-      await client.connection.close();
-      process.exit(0);
-    })();
-  });
-}
 
 // --- the driver ----------------------------------------------------------------------------------------------
 
@@ -203,39 +161,10 @@ async function bareDescribes(
   return scenario;
 }
 
-interface Machine {
-  cpu: string;
-  cores: number;
-  ramGb: number;
-  os: string;
-  node: string;
-  temporal: string;
-  temporalSdk: string;
-  autocannon: string;
-}
+type BenchMachine = Machine & { autocannon: string };
 
-function packageVersion(name: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'not installed';
-  }
-}
-
-function machine(binary: string | undefined, source: string): Machine {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const os = /PRETTY_NAME="([^"]+)"/.exec(existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '');
-  return {
-    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
-    cores: cpus().length,
-    ramGb: Math.round(totalmem() / 2 ** 30),
-    os: `${os?.[1] ?? 'Linux'}, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}`,
-    node: process.version,
-    temporal: `CLI ${TEMPORAL_CLI_VERSION} (${binary ?? source}), dev server (SQLite file)`,
-    temporalSdk: packageVersion('@temporalio/worker'),
-    autocannon: packageVersion('autocannon'),
-  };
+function benchMachine(binary: string | undefined, source: string): BenchMachine {
+  return { ...machine(binary, source), autocannon: packageVersion('autocannon') };
 }
 
 const START = '<!-- api:start -->';
@@ -262,7 +191,7 @@ function markdown(report: {
   seconds: number;
   connections: number;
   seeded: number;
-  machine: Machine;
+  machine: BenchMachine;
   scenarios: Scenario[];
 }): string {
   const m = report.machine;
@@ -328,7 +257,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const workDir = mkdtempSync(join(tmpdir(), 'surecron-bench-api-'));
   const executable = await resolveTemporalCli();
-  const info = machine(executable.kind === 'path' ? cliVersion(executable.path) : undefined, executable.source);
+  const info = benchMachine(executable.kind === 'path' ? cliVersion(executable.path) : undefined, executable.source);
   log('starting the Temporal dev server');
   const server = await startDevServer({
     executable,
@@ -346,14 +275,12 @@ async function main(): Promise<void> {
     const bundle = join(workDir, 'bundle.js');
     writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath, logger: silent })).code);
     const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'api.ts')], {
-      cwd: root,
-      env: { ...process.env, BENCH_API_SERVE: JSON.stringify({ address: server.address, bundle, port }) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child?.once('message', () => resolve());
-      child?.once('exit', (code) => reject(new Error(`API process exited (${code}) before it was ready`)));
+    child = await startApiChild('api.ts', {
+      address: server.address,
+      bundle,
+      port,
+      taskQueue: TASK_QUEUE,
+      token: TOKEN,
     });
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -432,23 +359,16 @@ async function main(): Promise<void> {
     await updateBenchmarksMd(markdown(report));
     log(`wrote ${jsonPath} and the api section of BENCHMARKS.md`);
   } finally {
-    if (child && child.exitCode === null) {
-      const gone = new Promise((resolve) => child?.once('exit', resolve));
-      child.send({ type: 'stop' });
-      const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await stopApiChild(child);
     await client?.connection.close();
     await server.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-const serveConfig = process.env.BENCH_API_SERVE;
-if (serveConfig) {
-  const { address, bundle, port } = JSON.parse(serveConfig) as { address: string; bundle: string; port: number };
-  serve(address, bundle, port).catch((error: unknown) => {
+const childConfig = apiChildConfig();
+if (childConfig) {
+  serveApiChild(childConfig).catch((error: unknown) => {
     process.stderr.write(`bench:api server: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });

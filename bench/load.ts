@@ -17,38 +17,41 @@
  * Writes bench/results/load-<timestamp>.json. RELIABILITY.md is written by hand from it.
  */
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import autocannon from 'autocannon';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import { createHandlers } from '../src/activities/handlers/index.js';
 import type { HandlerContext } from '../src/activities/handler.js';
-import { buildApp } from '../src/api/app.js';
 import { ensureSearchAttributes } from '../src/client.js';
-import { cliVersion, resolveTemporalCli, TEMPORAL_CLI_VERSION } from '../src/temporal/cli.js';
+import { cliVersion, resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { applyTasks } from '../src/tasks/apply.js';
-import { taskRules } from '../src/tasks/rules.js';
 import { TaskService } from '../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpec } from '../src/tasks/spec.js';
 import { TaskStore } from '../src/tasks/store.js';
-import { createSurecronWorker, workflowsPath } from '../src/worker.js';
+import { workflowsPath } from '../src/worker.js';
+import {
+  apiChildConfig,
+  log,
+  machine,
+  root,
+  serveApiChild,
+  silent,
+  startApiChild,
+  stopApiChild,
+  type ApiChildConfig,
+} from './lib/api-child.js';
 import { freePort, ProcessSampler, rssBytes } from './lib/proc.js';
 import type { ProcessUse } from './lib/report.js';
 import { percentile } from './lib/stats.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const TOKEN = 'bench-load-token-0123456789';
 const TASK_QUEUE = 'bench-load';
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const log = (line: string): void => {
-  process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-};
 const mb = (bytes: number | undefined): number => Math.round(((bytes ?? 0) / 2 ** 20) * 10) / 10;
 
 /**
@@ -128,13 +131,8 @@ interface Fire {
 
 // --- the worker + API process ----------------------------------------------------------------------------------
 
-async function serve(address: string, bundle: string, port: number): Promise<void> {
-  Runtime.install({
-    logger: silent,
-    shutdownSignals: [],
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
-  });
-  const logger = pino({ level: 'error' });
+/** Child mode: the worker and the API, with a `heartbeat` handler that records each run's start. */
+function serve(config: ApiChildConfig): Promise<void> {
   const fires: Fire[] = [];
   const handlers = {
     ...createHandlers(),
@@ -148,39 +146,9 @@ async function serve(address: string, bundle: string, port: number): Promise<voi
       return Promise.resolve({ ok: true });
     },
   };
-  const client = new Client({ connection: await Connection.connect({ address }), namespace: 'default' });
-  const connection = await NativeConnection.connect({ address });
-  const worker = await createSurecronWorker({
-    connection,
-    client,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    logger,
+  return serveApiChild(config, {
     handlers,
-    workflowBundlePath: bundle,
-    workerOptions: { shutdownGraceTime: '1s' },
-  });
-  const running = worker.run();
-  const app = await buildApp({
-    service: new TaskService(client, new TaskStore(client, TASK_QUEUE)),
-    rules: taskRules('127.0.0.1,localhost'),
-    logger,
-    apiToken: TOKEN,
-    readiness: async () => Promise.resolve({ ready: true, checks: {} }),
-  });
-  await app.listen({ host: '127.0.0.1', port });
-  process.send?.({ type: 'ready' });
-  process.on('message', (message: { type: string }) => {
-    if (message.type === 'fires') process.send?.({ type: 'fires', fires });
-    if (message.type !== 'stop') return;
-    void (async () => {
-      await app.close();
-      worker.shutdown();
-      await running.catch(() => undefined);
-      await connection.close();
-      await client.connection.close();
-      process.exit(0);
-    })();
+    onRequest: (type) => (type === 'fires' ? { type: 'fires', fires } : undefined),
   });
 }
 
@@ -212,29 +180,6 @@ async function cannon(name: string, options: autocannon.Options): Promise<Latenc
   };
   log(`  ${JSON.stringify(latency)}`);
   return latency;
-}
-
-function packageVersion(name: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
-      .version;
-  } catch {
-    return 'not installed';
-  }
-}
-
-function machine(binary: string | undefined, source: string): Record<string, string | number> {
-  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
-  const os = /PRETTY_NAME="([^"]+)"/.exec(existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '');
-  return {
-    cpu: /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
-    cores: cpus().length,
-    ramGb: Math.round(totalmem() / 2 ** 30),
-    os: `${os?.[1] ?? 'Linux'}, kernel ${spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim()}`,
-    node: process.version,
-    temporal: `CLI ${TEMPORAL_CLI_VERSION} (${binary ?? source}), dev server (SQLite file)`,
-    temporalSdk: packageVersion('@temporalio/worker'),
-  };
 }
 
 /** Applies `specs` in batches through the audited apply path; stops once `budgetMs` is spent. */
@@ -321,14 +266,12 @@ async function main(): Promise<void> {
     const bundle = join(workDir, 'bundle.js');
     writeFileSync(bundle, (await bundleWorkflowCode({ workflowsPath, logger: silent })).code);
     const port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench', 'load.ts')], {
-      cwd: root,
-      env: { ...process.env, BENCH_LOAD_SERVE: JSON.stringify({ address: server.address, bundle, port }) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child?.once('message', () => resolve());
-      child?.once('exit', (code) => reject(new Error(`worker/API process exited (${code}) before it was ready`)));
+    child = await startApiChild('load.ts', {
+      address: server.address,
+      bundle,
+      port,
+      taskQueue: TASK_QUEUE,
+      token: TOKEN,
     });
     const base = `http://127.0.0.1:${port}`;
     const headers = { authorization: `Bearer ${TOKEN}` };
@@ -475,23 +418,16 @@ async function main(): Promise<void> {
     writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
     log(`wrote ${jsonPath}`);
   } finally {
-    if (child && child.exitCode === null) {
-      const gone = new Promise((resolve) => child?.once('exit', resolve));
-      child.send({ type: 'stop' });
-      const timer = setTimeout(() => child?.kill('SIGKILL'), 10_000);
-      await gone;
-      clearTimeout(timer);
-    }
+    await stopApiChild(child);
     await client?.connection.close();
     await server.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
 }
 
-const serveConfig = process.env.BENCH_LOAD_SERVE;
-if (serveConfig) {
-  const { address, bundle, port } = JSON.parse(serveConfig) as { address: string; bundle: string; port: number };
-  serve(address, bundle, port).catch((error: unknown) => {
+const childConfig = apiChildConfig();
+if (childConfig) {
+  serve(childConfig).catch((error: unknown) => {
     process.stderr.write(`bench:load server: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   });
