@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { isDeepStrictEqual } from 'node:util';
 import { redactSpec } from '../tasks/redact.js';
 import { backfillTimes } from '../tasks/backfill.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
@@ -80,12 +81,8 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
       }
       case 'pause':
       case 'resume': {
-        const current = await store.get(taskId);
-        const handle = client.schedule.getHandle(taskId);
         const note = change.note ?? `${change.action}d by ${change.actor}`;
-        if (change.action === 'pause') await handle.pause(note);
-        else await handle.unpause(note);
-        const { state } = current.description;
+        const { state } = (await store.setPaused(taskId, change.action === 'pause', note)).description;
         return {
           before: { paused: state.paused, note: state.note },
           after: { paused: change.action === 'pause', note },
@@ -124,12 +121,28 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
     }
   }
 
+  /**
+   * When a change took effect: for one that wrote the schedule, the server's own time of the write (the boundary
+   * the scheduler uses between the old and the new spec or state), else now. This keeps the ledger exact for fires
+   * that fall between the request and the moment the scheduler saw it.
+   */
+  async function effectiveTime(change: TaskChange, result: AppliedChange): Promise<Date> {
+    const wroteSchedule =
+      ['create', 'update', 'pause', 'resume'].includes(change.action) ||
+      (change.action === 'apply' && result.after !== undefined);
+    if (!wroteSchedule || (result.before !== undefined && isDeepStrictEqual(result.before, result.after))) {
+      return new Date();
+    }
+    return store.writtenAt(change.taskId);
+  }
+
   return {
     /** Carries out one task change; domain errors fail it without retries. */
     async applyTaskChange(change: TaskChange & { at: string }): Promise<AppliedChange> {
       Context.current().log.info('applying task change', { taskId: change.taskId, action: change.action });
       try {
-        return { ...(await apply(change)), appliedAt: new Date().toISOString() };
+        const result = await apply(change);
+        return { ...result, appliedAt: (await effectiveTime(change, result)).toISOString() };
       } catch (error) {
         throw asFailure(error);
       }

@@ -6,6 +6,7 @@ import proto from '@temporalio/proto';
 import type { Alert } from '../alerting/alert.js';
 import { previewSchedule } from '../cron/preview.js';
 import type { TaskMetrics } from '../metrics/task-metrics.js';
+import { skippedByOverlap } from '../runs/ledger.js';
 import { listDeploymentRuns } from '../runs/runs.js';
 import { listAudit } from '../tasks/audit.js';
 import { parseDuration } from '../tasks/duration.js';
@@ -121,7 +122,9 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
         const lateness = spec.maxLateness
           ? (parseDuration(spec.maxLateness) ?? DEFAULT_MAX_LATENESS_MS)
           : DEFAULT_MAX_LATENESS_MS;
-        const from = Math.max(at - lateness - LOOKBACK_MS, description.info.createdAt.getTime() + 1000);
+        // Fires after the schedule's last write follow the spec and state it has now; earlier ones are the ledger's.
+        const { lastUpdatedAt, createdAt } = description.info;
+        const from = Math.max(at - lateness - LOOKBACK_MS, (lastUpdatedAt ?? createdAt).getTime() + 1);
         const until = at - lateness;
         if (from >= until) continue;
         const due = previewSchedule(spec.schedule, { from: new Date(from - 1), count: 200 })
@@ -139,9 +142,11 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
       });
       for (const { spec, lateness, due } of watched) {
         const id = spec.id;
-        const byNominal = new Map((runs.get(id) ?? []).map((run) => [run.nominalTime, run]));
+        const taskRuns = runs.get(id) ?? [];
+        const byNominal = new Map(taskRuns.map((run) => [run.nominalTime, run]));
         for (const nominal of due) {
           const run = byNominal.get(nominal);
+          if (!run && skippedByOverlap(spec.overlap, taskRuns, Date.parse(nominal))) continue;
           if (!run) {
             metrics?.runMissed({ taskId: id });
             alerts.push(

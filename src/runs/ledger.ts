@@ -50,7 +50,18 @@ export interface ExpectedFire {
 /** A fire younger than this with no run yet is pending, not missed: the scheduler starts runs a moment late. */
 export const PENDING_GRACE_MS = 15_000;
 /** Overlap policies under which a fire that finds a run still going is dropped rather than queued. */
-const skipsWhenBusy = new Set<TaskSpec['overlap']>(['skip', 'buffer_one']);
+const dropsWhenBusy = new Set<TaskSpec['overlap']>(['skip', 'buffer_one']);
+
+/**
+ * True when a fire at `at` without a run of its own was dropped by the overlap policy: another run of the task was
+ * going then, under `skip` (or `buffer_one` beyond the one it keeps).
+ */
+export function skippedByOverlap(overlap: TaskSpec['overlap'], runs: readonly Run[], at: number): boolean {
+  return (
+    dropsWhenBusy.has(overlap) &&
+    runs.some((run) => Date.parse(run.startedAt) <= at && (run.closedAt === undefined || Date.parse(run.closedAt) > at))
+  );
+}
 /** Upper bound of fires one ledger request lists. */
 export const MAX_LEDGER_FIRES = 10_000;
 
@@ -103,12 +114,15 @@ export function specTimeline(entries: readonly AuditEntry[], end: number): SpecS
   return segments.filter((segment) => segment.spec !== undefined);
 }
 
-/** Every fire the segments imply in [from, to). */
+/**
+ * Every fire the segments imply in [from, to). A segment owns the fires in (segment.from, segment.to]: like the
+ * scheduler, a fire at the very instant of a change still follows the spec and state before it.
+ */
 export function expectedFires(segments: readonly SpecSegment[], from: number, to: number): ExpectedFire[] {
   const fires: ExpectedFire[] = [];
   for (const segment of segments) {
-    const start = Math.max(from, segment.from);
-    const end = Math.min(to, segment.to);
+    const start = Math.max(from, segment.from + 1);
+    const end = Math.min(to, segment.to + 1);
     if (start >= end || !segment.spec) continue;
     for (const run of previewSchedule(segment.spec.schedule, {
       from: new Date(start - 1),
@@ -152,10 +166,6 @@ export function buildLedger(
     const at = Date.parse(run.nominalTime);
     byNominal.set(at, [...(byNominal.get(at) ?? []), run]);
   }
-  const busyAt = (at: number): boolean =>
-    runs.some(
-      (run) => Date.parse(run.startedAt) <= at && (run.closedAt === undefined || Date.parse(run.closedAt) > at),
-    );
   const summary: LedgerSummary = {
     expected: 0,
     succeeded: 0,
@@ -180,7 +190,7 @@ export function buildLedger(
       return { nominalTime, outcome, workflowId: run.workflowId, attempts: run.attempts };
     }
     if (paused) return { nominalTime, outcome: 'paused' };
-    if (skipsWhenBusy.has(overlap) && busyAt(at)) {
+    if (skippedByOverlap(overlap, runs, at)) {
       summary.skipped += 1;
       return { nominalTime, outcome: 'skipped_overlap' };
     }
@@ -204,14 +214,15 @@ async function allPages<T>(page: (token?: string) => Promise<{ items: T[]; nextP
 
 /**
  * The run ledger of a task over [from, to): every fire its specs implied, matched with the runs that happened.
- * Specs and pauses come from the audit trail, runs from Temporal's visibility store.
+ * Specs and pauses come from the audit trail, runs from Temporal's visibility store: those due in the window and
+ * those running during it (which decide `skipped_overlap`), so the cost follows the window, not the task's age.
  * @throws {LedgerWindowTooLargeError} when the window holds too many fires.
  */
 export async function taskLedger(client: Client, taskId: string, from: Date, to: Date, now = new Date()) {
   const entries = await allPages((pageToken) => listAudit(client, { taskId, to, pageToken, pageSize: 1000 }));
   const fires = expectedFires(specTimeline(entries, to.getTime()), from.getTime(), to.getTime());
   const runs = await allPages((pageToken) =>
-    listRuns(client, taskId, { pageToken, pageSize: 1000, includeErrors: false }),
+    listRuns(client, taskId, { pageToken, pageSize: 1000, includeErrors: false, activeIn: { from, to } }),
   );
   return buildLedger(fires, runs, now.getTime());
 }

@@ -50,6 +50,8 @@ export interface RunQuery {
   pageToken?: string;
   /** Read each failed run's error from its history (one extra call per failed run); default true. */
   includeErrors?: boolean;
+  /** Runs whose nominal time is in [from, to) or that were running at some instant of it. */
+  activeIn?: { from: Date; to: Date };
 }
 
 /** The visibility query selecting a task's runs, or with `taskQueue` every run of a deployment. */
@@ -67,6 +69,15 @@ export function runsQuery(taskId: string | { taskQueue: string }, query: RunQuer
     `(${searchAttributeKeys.nominalTime.name} ${op} ${quote(at.toISOString())} OR ${searchAttributeKeys.scheduledStartTime.name} ${op} ${quote(at.toISOString())})`;
   if (query.from) clauses.push(nominal('>=', query.from));
   if (query.to) clauses.push(nominal('<', query.to));
+  if (query.activeIn) {
+    const { from, to } = query.activeIn;
+    const since = quote(from.toISOString());
+    const until = quote(to.toISOString());
+    clauses.push(
+      `((${nominal('>=', from)} AND ${nominal('<', to)}) OR ` +
+        `(StartTime < ${until} AND (CloseTime >= ${since} OR ExecutionStatus = 'Running')))`,
+    );
+  }
   return clauses.join(' AND ');
 }
 
@@ -130,14 +141,17 @@ export async function listRuns(
   return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
 }
 
-/** Every run of a deployment (its task queue) with a nominal time in [from, to), by task id. */
+/**
+ * Every run of a deployment (its task queue) with a nominal time in [from, to) or running at some instant of it,
+ * by task id.
+ */
 export async function listDeploymentRuns(
   client: Client,
   taskQueue: string,
   window: { from: Date; to: Date },
 ): Promise<Map<string, Run[]>> {
   const byTask = new Map<string, Run[]>();
-  const query = runsQuery({ taskQueue }, window);
+  const query = runsQuery({ taskQueue }, { activeIn: window });
   let pageToken: string | undefined;
   do {
     const page = await listExecutions(client, query, { pageSize: 1000, ...(pageToken ? { pageToken } : {}) });

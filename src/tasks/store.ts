@@ -227,6 +227,42 @@ export class TaskStore {
   }
 
   /**
+   * Pauses or resumes a task with a guarded full update of its schedule (not a patch), so that the server records
+   * when the change took effect (see {@link TaskStore.writtenAt}). Spec, action and policies are kept as the
+   * schedule has them; a retry that finds the state already set writes nothing.
+   * @returns the task as it was before.
+   * @throws {TaskNotFoundError} when there is no such task.
+   * @throws {TaskConflictError} when it kept changing under us.
+   */
+  async setPaused(id: string, paused: boolean, note: string): Promise<StoredTask> {
+    let before: StoredTask | undefined;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.get(id);
+      before ??= current;
+      const { state, raw } = current.description;
+      if (state.paused === paused && state.note === note) return before;
+      const { spec, action, policies } = current.description;
+      await this.updateGuarded(
+        id,
+        raw.conflictToken ?? undefined,
+        { spec, action, policies, state: { ...state, paused, note } },
+        scheduleSearchAttributes(current.spec, this.taskQueue),
+      );
+    }
+    throw new TaskConflictError(id);
+  }
+
+  /**
+   * When the schedule's last write took effect on the server: its update time, else its creation time. The
+   * scheduler takes fires up to this instant under the previous spec and state, later ones under the new ones,
+   * so this (not the writer's clock) is where an audit entry belongs.
+   */
+  async writtenAt(id: string): Promise<Date> {
+    const { info } = (await this.get(id)).description;
+    return info.lastUpdatedAt ?? info.createdAt;
+  }
+
+  /**
    * @throws {TaskNotFoundError} when there is no such task.
    */
   async delete(id: string, source?: TaskSource): Promise<void> {

@@ -12,6 +12,11 @@ import { testClient, testStore, testWorker, uniqueId } from '../helpers/temporal
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Sleeps until the next instant whose milliseconds are 500, so changes never race a fire on a whole second. */
 const toHalfSecond = (): Promise<void> => sleep((1500 - (Date.now() % 1000)) % 1000 || 1000);
+/** When a change took effect on the server (its audit entry's time): the boundary the ledger draws. */
+const effective = ({ appliedAt }: { appliedAt?: string }): number => {
+  assert.ok(appliedAt, 'a change reports when it took effect');
+  return Date.parse(appliedAt);
+};
 
 /**
  * The ledger is the proof that nothing was missed or doubled, so it must agree exactly with an independent sink
@@ -59,22 +64,21 @@ describe('ledger exactness', () => {
       await sleep(5_000);
       marks.slowTo = Date.now();
       await toHalfSecond();
-      marks.pause = Date.now();
-      await service.change({ action: 'pause', taskId: id, actor: 'test', source: 'api' });
+      marks.pause = effective(await service.change({ action: 'pause', taskId: id, actor: 'test', source: 'api' }));
       await sleep(4_000);
       await toHalfSecond();
-      marks.resume = Date.now();
-      await service.change({ action: 'resume', taskId: id, actor: 'test', source: 'api' });
+      marks.resume = effective(await service.change({ action: 'resume', taskId: id, actor: 'test', source: 'api' }));
       await sleep(3_000);
       await toHalfSecond();
-      marks.update = Date.now();
-      await service.change({
-        action: 'update',
-        taskId: id,
-        actor: 'test',
-        source: 'api',
-        spec: taskSpecSchema.parse({ ...base, schedule: { cron: '*/3 * * * * *' }, overlap: 'buffer_all' }),
-      });
+      marks.update = effective(
+        await service.change({
+          action: 'update',
+          taskId: id,
+          actor: 'test',
+          source: 'api',
+          spec: taskSpecSchema.parse({ ...base, schedule: { cron: '*/3 * * * * *' }, overlap: 'buffer_all' }),
+        }),
+      );
       await sleep(4_000);
 
       // Kill the server for longer than the catch-up window.
@@ -111,18 +115,20 @@ describe('ledger exactness', () => {
         const at = Date.parse(item.nominalTime);
         const even = new Date(at).getUTCSeconds() % 2 === 0;
         const third = new Date(at).getUTCSeconds() % 3 === 0;
-        assert.ok(at < marks.update ? even : third, `${item.nominalTime} follows the spec in force then`);
+        assert.ok(at <= marks.update ? even : third, `${item.nominalTime} follows the spec in force then`);
         if (seen.has(item.nominalTime)) {
           assert.equal(item.outcome, 'succeeded', `${item.nominalTime} ran`);
           assert.equal(item.workflowId, `${id}-${item.nominalTime}`);
           assert.equal(item.attempts, 1);
-        } else if (at > marks.pause && at < marks.resume) {
+        } else if (at > marks.pause && at <= marks.resume) {
           assert.equal(item.outcome, 'paused', `${item.nominalTime} fell in the pause`);
         } else if (at > marks.slowFrom && at < marks.slowTo) {
           assert.equal(item.outcome, 'skipped_overlap', `${item.nominalTime} fell during the slow run`);
         } else {
+          // The scheduler judges the catch-up window when it first runs after the restart, a moment after the
+          // server answers again: allow it 3 s.
           assert.ok(
-            at > marks.kill && at < marks.restart - 10_000,
+            at > marks.kill && at < marks.restart - 10_000 + 3_000,
             `${item.nominalTime} missed only if older than the window at restart`,
           );
           assert.equal(item.outcome, 'missed');
@@ -138,7 +144,7 @@ describe('ledger exactness', () => {
       assert.ok(items.filter((i) => i.outcome === 'paused').length >= 1);
       assert.equal(summary.expected, items.filter((i) => i.outcome !== 'paused').length);
       assert.ok(
-        sink.some((n) => Date.parse(n) > marks.restart - 10_000 && Date.parse(n) < marks.restart),
+        sink.some((n) => Date.parse(n) > marks.restart - 7_000 && Date.parse(n) < marks.restart),
         'fires within the catch-up window ran after the restart',
       );
       await client.schedule.getHandle(id).delete();
