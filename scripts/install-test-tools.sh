@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real: chromium (the Web UI browser test, driven by
+# playwright-core; no browser is downloaded from anywhere else) and prometheus (for its promtool, which checks
+# deploy/prometheus/alerts.yml and the Grafana queries). Idempotent: installs only what is missing. Exits 0 when
+# every tool is present afterwards, 1 otherwise.
+set -euo pipefail
+
+# tool path → Debian package that ships it
+declare -A TOOLS=([/usr/bin/chromium]=chromium [/usr/bin/promtool]=prometheus)
+
+missing=()
+for tool in "${!TOOLS[@]}"; do
+  if [[ -x "$tool" ]]; then echo "present: $tool"; else missing+=("${TOOLS[$tool]}"); fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "missing Debian packages: ${missing[*]}; install them as root:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+fi
+
+status=0
+for tool in "${!TOOLS[@]}"; do
+  if [[ -x "$tool" ]]; then echo "installed: $tool"; else echo "install-test-tools: $tool is still missing" >&2; status=1; fi
+done
+exit $status
