@@ -110,6 +110,9 @@ describe('npm start: the embedded all-in-one mode', () => {
       );
       serverPid = Number(readFileSync(join(dataDir, 'temporal.pid'), 'utf8'));
       assert.ok(alive(serverPid), 'the dev server runs as a child');
+      // SQLite's header says 2 in its read and write version bytes for a write-ahead-logged database.
+      const header = readFileSync(join(dataDir, 'temporal.db')).subarray(18, 20);
+      assert.deepEqual([...header], [2, 2], 'the database is in WAL mode');
     } finally {
       const code = await stop(app.child);
       assert.equal(code, 0, `graceful exit (output: ${app.output().slice(-800)})`);
