@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createWatchdogActivities } from '../../src/activities/watchdog.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
@@ -39,7 +40,7 @@ describe('ledger exactness', () => {
         if (slow) await sleep(5_000);
       },
     };
-    const base = { id, handler: { type: 'function', name: 'record' }, catchupWindow: '10s' };
+    const base = { id, handler: { type: 'function', name: 'record' }, catchupWindow: '10s', maxLateness: '1s' };
     const marks = { slowFrom: 0, slowTo: 0, pause: 0, resume: 0, update: 0, kill: 0, restart: 0 };
     try {
       let w = await testWorker({ taskQueue, handlers, address: server.address });
@@ -98,6 +99,14 @@ describe('ledger exactness', () => {
       const to = Date.now() - 2_000;
       const ledger = await taskLedger(client, id, new Date(from), new Date(to));
       service = new TaskService(client, testStore(client, taskQueue));
+      // The watchdog judges the fires since the last change (the update) on its own, from the spec and the runs.
+      const watchdog = createWatchdogActivities({ client, store: service.store });
+      const watchdogAlerts = (await watchdog.inspectTasks({ now: new Date(to + 1_000).toISOString() })).filter(
+        ({ alert }) => alert.taskId === id,
+      );
+      const missedByWatchdog = watchdogAlerts
+        .filter(({ alert }) => alert.event === 'run_missed')
+        .map(({ alert }) => String(alert.details.nominalTime));
       w.worker.shutdown();
       await running;
       await w.connection.close();
@@ -141,6 +150,16 @@ describe('ledger exactness', () => {
       assert.equal(summary.failed, 0);
       assert.ok(summary.skipped >= 2, `skipped ${summary.skipped}`);
       assert.ok(summary.missed >= 2, `missed ${summary.missed}`);
+      assert.deepEqual(
+        missedByWatchdog.sort(),
+        items.filter((item) => item.outcome === 'missed').map((item) => item.nominalTime),
+        'the watchdog alerts on exactly the fires the ledger calls missed',
+      );
+      assert.deepEqual(
+        watchdogAlerts.filter(({ alert }) => alert.event === 'schedule_drift'),
+        [],
+        "surecron's own pause, resume and update are no drift",
+      );
       assert.ok(items.filter((i) => i.outcome === 'paused').length >= 1);
       assert.equal(summary.expected, items.filter((i) => i.outcome !== 'paused').length);
       assert.ok(

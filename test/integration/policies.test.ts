@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { NonRetryableError, type HandlerRegistry } from '../../src/activities/handler.js';
+import { createWatchdogActivities } from '../../src/activities/watchdog.js';
 import { previewSchedule } from '../../src/cron/preview.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
@@ -270,12 +271,13 @@ describe('task policies on the real dev server', () => {
     }
 
     /**
-     * Runs a task firing every 2 s whose handler takes 5 s, for 9 s after its first run starts; then pauses the
-     * schedule, lets the handlers in flight finish and returns the calls and the schedule's description.
+     * Runs a task firing every 2 s whose handler takes 5 s, for 9 s after its first run starts; then asks the
+     * watchdog which fires it finds missed (a run must start within 2 s), pauses the schedule, lets the handlers in
+     * flight finish and returns the calls, the watchdog's missed fires and the schedule's description.
      */
     async function overlapRun(
       overlap: 'skip' | 'buffer_one' | 'allow_all',
-    ): Promise<{ calls: Call[]; description: ScheduleDescription }> {
+    ): Promise<{ calls: Call[]; missedByWatchdog: unknown[]; description: ScheduleDescription }> {
       const calls: Call[] = [];
       return withTask(
         client,
@@ -285,6 +287,7 @@ describe('task policies on the real dev server', () => {
           handler: { type: 'function', name: 'slow' },
           overlap,
           retry: { maxAttempts: 1 },
+          maxLateness: '2s',
         },
         {
           slow: async (_input, ctx) => {
@@ -298,13 +301,17 @@ describe('task policies on the real dev server', () => {
             return 'done';
           },
         },
-        async ({ id, describeSchedule }) => {
+        async ({ id, taskQueue, describeSchedule }) => {
           const first = await waitFor(async () => calls[0], 10_000, 'the first run');
           await sleep(first.start + 9_000 - Date.now());
+          const watchdog = createWatchdogActivities({ client, store: testStore(client, taskQueue) });
+          const missedByWatchdog = (await watchdog.inspectTasks({}))
+            .filter(({ alert }) => alert.taskId === id && alert.event === 'run_missed')
+            .map(({ alert }) => alert.details.nominalTime);
           await client.schedule.getHandle(id).pause('test over');
           await sleep(500);
           await waitFor(async () => (calls.every((c) => c.end !== undefined) ? true : undefined), 10_000, 'handlers');
-          return { calls: [...calls], description: await describeSchedule() };
+          return { calls: [...calls], missedByWatchdog, description: await describeSchedule() };
         },
       );
     }
@@ -338,9 +345,10 @@ describe('task policies on the real dev server', () => {
     }
 
     it('skip: runs never overlap and the fires during a run are counted as skipped', async (t) => {
-      const { calls, description } = await overlapRun('skip');
+      const { calls, missedByWatchdog, description } = await overlapRun('skip');
       t.diagnostic(timeline(calls, description));
       const detail = show({ calls, info: description.info });
+      assert.deepEqual(missedByWatchdog, [], `the watchdog takes the skipped fires for skips, not misses: ${detail}`);
       assert.ok(calls.length >= 2 && calls.length <= 3, `2 or 3 runs in 9 s: ${detail}`);
       assert.equal(maxConcurrency(calls), 1, `never two at once: ${detail}`);
       for (let i = 1; i < calls.length; i++) {
@@ -354,9 +362,10 @@ describe('task policies on the real dev server', () => {
     });
 
     it('buffer_one: one fire waits for the slow run and starts right after it, the rest are skipped', async (t) => {
-      const { calls, description } = await overlapRun('buffer_one');
+      const { calls, missedByWatchdog, description } = await overlapRun('buffer_one');
       t.diagnostic(timeline(calls, description));
       const detail = show({ calls, info: description.info });
+      assert.deepEqual(missedByWatchdog, [], `nor the fires buffer_one drops: ${detail}`);
       assert.ok(calls.length >= 2, `at least 2 runs: ${detail}`);
       assert.equal(maxConcurrency(calls), 1, `never two at once: ${detail}`);
       const [first, buffered] = [calls[0]!, calls[1]!];
