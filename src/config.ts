@@ -28,6 +28,8 @@ const optionalString = z
 export const envSchema = z.object({
   SURECRON_API_PORT: blankIsUnset(port.default(8080)),
   SURECRON_API_HOST: blankIsUnset(z.string().min(1).default('127.0.0.1')),
+  /** Requests per minute one caller (token, else address) may make; health probes and metrics are exempt. */
+  SURECRON_API_RATE_LIMIT: blankIsUnset(z.coerce.number().int().min(1).default(3000)),
   SURECRON_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Named tokens: `name:token:read|write[,…]`. */
   SURECRON_API_TOKENS: optionalString,

@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       apiToken: token.token,
       namedTokens: config.SURECRON_API_TOKENS,
       readiness: temporalReadiness(client, config.SURECRON_TASK_QUEUE),
+      rateLimitPerMinute: config.SURECRON_API_RATE_LIMIT,
     });
     await app.listen({ host: config.SURECRON_API_HOST, port: config.SURECRON_API_PORT });
 

@@ -71,6 +71,8 @@ export async function serveApiChild(
     logger,
     apiToken: token,
     readiness: async () => Promise.resolve({ ready: true, checks: {} }),
+    // The load generators share one token: measure the API, not the per-caller limit (SURECRON_API_RATE_LIMIT).
+    rateLimitPerMinute: 1_000_000_000,
   });
   await app.listen({ host: '127.0.0.1', port });
   process.send?.({ type: 'ready' });

@@ -25,6 +25,8 @@ describe('rate limit', () => {
       assert.equal(limited.headers['content-type'], 'application/problem+json; charset=utf-8');
       assert.equal(limited.json<{ status: number; title: string }>().status, 429);
       assert.equal(limited.json<{ title: string }>().title, 'Too Many Requests');
+      const retryAfter = Number(limited.headers['retry-after']);
+      assert.ok(retryAfter > 0 && retryAfter <= 60, `Retry-After: ${limited.headers['retry-after']}`);
       const other = await app.inject({ url: '/v1/tasks/nope', headers: { authorization: 'Bearer another-token' } });
       assert.equal(other.statusCode, 401, 'another caller has its own budget');
       for (let i = 0; i < 5; i++) assert.equal((await app.inject({ url: '/livez' })).statusCode, 200);

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
     assert.equal(config.TEMPORAL_NAMESPACE, 'default');
     assert.equal(config.TEMPORAL_ADDRESS, undefined);
     assert.equal(config.SURECRON_API_HOST, '127.0.0.1');
+    assert.equal(config.SURECRON_API_RATE_LIMIT, 3000);
     assert.equal(config.SURECRON_TASK_QUEUE, 'surecron');
     assert.equal(config.SURECRON_LOG_LEVEL, 'info');
     assert.equal(config.SURECRON_LOG_FORMAT, 'auto');
@@ -49,6 +50,7 @@ describe('loadConfig', () => {
       SURECRON_LOG_LEVEL: 'debug',
       SURECRON_LOG_FORMAT: 'json',
       SURECRON_TASK_QUEUE: 'jobs',
+      SURECRON_API_RATE_LIMIT: '600',
     });
     assert.equal(config.SURECRON_API_PORT, 9090);
     assert.equal(config.TEMPORAL_PORT, 17233);
@@ -61,6 +63,7 @@ describe('loadConfig', () => {
     assert.equal(config.SURECRON_LOG_LEVEL, 'debug');
     assert.equal(config.SURECRON_LOG_FORMAT, 'json');
     assert.equal(config.SURECRON_TASK_QUEUE, 'jobs');
+    assert.equal(config.SURECRON_API_RATE_LIMIT, 600);
   });
 
   it('accepts the port bounds 1 and 65535', () => {
@@ -77,6 +80,8 @@ describe('loadConfig', () => {
     ['TEMPORAL_UI_PORT', '65536'],
     ['SURECRON_LOG_LEVEL', 'loud'],
     ['SURECRON_LOG_FORMAT', 'xml'],
+    ['SURECRON_API_RATE_LIMIT', '0'],
+    ['SURECRON_API_RATE_LIMIT', 'lots'],
   ];
   for (const [variable, value] of bad) {
     it(`${variable}=${value} throws a ConfigError naming ${variable}`, () => {
