@@ -17,6 +17,8 @@ export type { HttpGuard } from './http-guard.js';
 type HttpHandlerDef = Extract<HandlerDef, { type: 'http' }>;
 
 const MAX_REDIRECTS = 5;
+/** Dropped, with the headers marked secret, when a redirect leaves the origin (as browsers drop Authorization). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization']);
 const MAX_RESPONSE_CHARS = 64 * 1024;
 /** A response body is read up to this many bytes; a longer one aborts the request and fails the attempt. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -171,7 +173,15 @@ export async function callHttp(
       !isExpected(response.status, handler.expectStatus)
     ) {
       if (hop >= MAX_REDIRECTS) throw new NonRetryableError(`more than ${MAX_REDIRECTS} redirects`);
-      url = new URL(location, url).toString();
+      const next = new URL(location, url);
+      // Credentials are for the origin they were configured for, never for wherever it redirects to.
+      if (next.origin !== new URL(url).origin) {
+        for (const name of Object.keys(headers)) {
+          const lower = name.toLowerCase();
+          if (CREDENTIAL_HEADERS.has(lower) || secretNames.has(lower)) delete headers[name];
+        }
+      }
+      url = next.toString();
       if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === 'POST')) {
         method = 'GET';
         body = undefined;

@@ -198,6 +198,43 @@ describe('callHttp connects only to the address it checked', () => {
     }
   });
 
+  it('a redirect to another origin drops Authorization, Cookie and the headers marked secret; a same-origin one keeps them', async () => {
+    const seen: Record<string, Record<string, string | string[] | undefined>> = {};
+    const record = (name: string) =>
+      createServer((req, res) => {
+        seen[`${name}${req.url ?? ''}`] = req.headers;
+        if (req.url === '/cross') res.writeHead(302, { location: `http://127.0.0.1:${portOf(other)}/final` }).end();
+        else if (req.url === '/same') res.writeHead(302, { location: '/final' }).end();
+        else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    const origin = record('origin');
+    const other = record('other');
+    const portOf = (server: ReturnType<typeof createServer>) => (server.address() as AddressInfo).port;
+    await Promise.all([origin, other].map((s) => new Promise<void>((done) => s.listen(0, '127.0.0.1', done))));
+    try {
+      const guard = createHttpGuard('127.0.0.1');
+      const headers = {
+        Authorization: 'Bearer s3cret',
+        Cookie: 'session=1',
+        'X-Api-Key': 'k-42',
+        'X-Trace': 'visible',
+      };
+      for (const path of ['/cross', '/same']) {
+        const handler = http(`http://127.0.0.1:${portOf(origin)}${path}`, headers);
+        handler.secretHeaders = ['x-api-key'];
+        assert.deepEqual(await callHttp(handler, context(), guard), { status: 200, body: { ok: true } });
+      }
+      const credentials = (h: Record<string, unknown> | undefined) => [h?.authorization, h?.cookie, h?.['x-api-key']];
+      assert.deepEqual(credentials(seen['origin/cross']), ['Bearer s3cret', 'session=1', 'k-42']);
+      assert.deepEqual(credentials(seen['other/final']), [undefined, undefined, undefined], 'nothing secret left');
+      assert.equal(seen['other/final']?.['x-trace'], 'visible', 'other headers follow the redirect');
+      assert.equal(seen['other/final']?.['idempotency-key'], context().idempotencyKey);
+      assert.deepEqual(credentials(seen['origin/final']), ['Bearer s3cret', 'session=1', 'k-42'], 'same origin');
+    } finally {
+      await Promise.all([origin, other].map((s) => new Promise((done) => s.close(done))));
+    }
+  });
+
   it('refuses request headers totalling more than 16 KiB before sending', async () => {
     const guard = createHttpGuard('127.0.0.1');
     const handler = http(`http://127.0.0.1:${server.port}/ok`);
