@@ -84,22 +84,23 @@ export async function submitJob(client: Client, taskQueue: string, request: JobR
 export async function getJob(
   client: Client,
   jobId: string,
-): Promise<{ jobId: string; run: Run; result?: unknown; error?: string }> {
+): Promise<{ jobId: string; status: Run['status']; run: Run; result?: unknown; error?: string }> {
   const handle = client.workflow.getHandle(workflowIdFor(jobId));
   try {
     const description = await handle.describe();
     const run = toRun(description);
-    if (run.status === 'succeeded') {
+    const { status } = run;
+    if (status === 'succeeded') {
       const output = (await handle.result()) as { result?: unknown; attempt?: number };
-      return { jobId, run: { ...run, attempts: output.attempt ?? run.attempts }, result: output.result };
+      return { jobId, status, run: { ...run, attempts: output.attempt ?? run.attempts }, result: output.result };
     }
-    if (run.status === 'running') return { jobId, run };
+    if (status === 'running') return { jobId, status, run };
     const error = await handle.result().then(
       () => undefined,
       (e: unknown) =>
         (e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message,
     );
-    return { jobId, run, ...(error ? { error: String(error) } : {}) };
+    return { jobId, status, run, ...(error ? { error: String(error) } : {}) };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new JobNotFoundError(jobId);
     throw error;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { HttpGuard } from '../activities/http-guard.js';
 import { scheduleTimezone } from './schedule.js';
-import { taskSpecSchema, type TaskSpec } from './spec.js';
+import { taskSpecSchema, type ScheduleDef, type TaskSpec } from './spec.js';
 
 export interface ValidationIssue {
   /** Dotted path of the offending field, e.g. `schedule.cron`. */
@@ -64,11 +64,17 @@ export function validateTask(input: unknown, rules: TaskRules): TaskSpec {
     const refused = url ? rules.http.refuse(url) : undefined;
     if (refused) issues.push({ path: 'notify', message: refused });
   }
-  try {
-    scheduleTimezone(spec.schedule);
-  } catch (error) {
-    issues.push({ path: 'schedule.timezone', message: (error as Error).message });
-  }
+  issues.push(...scheduleIssues(spec.schedule));
   if (issues.length) throw new TaskValidationError(issues);
   return spec;
+}
+
+/** What a schedule's shape cannot tell: whether its cron prefixes and `timezone` agree on one time zone. */
+export function scheduleIssues(schedule: ScheduleDef): ValidationIssue[] {
+  try {
+    scheduleTimezone(schedule);
+    return [];
+  } catch (error) {
+    return [{ path: 'schedule.timezone', message: (error as Error).message }];
+  }
 }

@@ -555,6 +555,13 @@ describe('HTTP API contract (buildApp + running worker)', () => {
     it('an invalid schedule is a 400 problem', async () => {
       expectProblem(await call('POST', '/v1/preview', { schedule: { cron: '61 * * * *' } }), 400, 'validation');
     });
+
+    it('a CRON_TZ prefix that contradicts timezone is a 400 problem at schedule.timezone, not a 500', async () => {
+      const schedule = { cron: 'CRON_TZ=Asia/Tokyo 0 9 * * *', timezone: 'Europe/Berlin' };
+      const response = await call('POST', '/v1/preview', { schedule });
+      expectProblem(response, 400, 'validation');
+      assert.equal(response.json<{ errors: { path: string }[] }>().errors[0]?.path, 'schedule.timezone');
+    });
   });
 
   describe('jobs', () => {
@@ -575,7 +582,8 @@ describe('HTTP API contract (buildApp + running worker)', () => {
         async () => {
           const read = await call('GET', `/v1/jobs/${job.jobId}`, undefined, VIEWER);
           expectStatus(read, 200);
-          const body = read.json<{ jobId: string; run: RunJson; result?: unknown }>();
+          const body = read.json<{ jobId: string; status: string; run: RunJson; result?: unknown }>();
+          assert.equal(body.status, body.run.status, 'the status stands at the top too');
           return body.run.status === 'running' ? undefined : body;
         },
         30_000,
@@ -618,6 +626,21 @@ describe('HTTP API contract (buildApp + running worker)', () => {
       const otherJob = other.json<{ jobId: string; workflowId: string }>();
       assert.notEqual(otherJob.jobId, job.jobId);
       assert.notEqual(otherJob.workflowId, job.workflowId);
+    });
+
+    it('a job with incoherent retry or timeouts, or an http job with input, is a 400 problem, not a 500', async () => {
+      const job = { handler: { type: 'function', name: 'ok' }, idempotencyKey: uniqueId('job-bad') };
+      const retry = { initialInterval: '1m', maxInterval: '1s' };
+      expectProblem(await call('POST', '/v1/jobs', { ...job, retry }), 400, 'validation');
+      expectProblem(
+        await call('POST', '/v1/jobs', { ...job, timeouts: { attempt: '1h', total: '1m' } }),
+        400,
+        'validation',
+      );
+      const http = { type: 'http', url: 'https://example.com/hook' };
+      const response = await call('POST', '/v1/jobs', { ...job, handler: http, input: { n: 1 } });
+      expectProblem(response, 400, 'validation');
+      assert.equal(response.json<{ errors: { path: string }[] }>().errors[0]?.path, 'input');
     });
 
     it('GET /v1/jobs/{unknown} is a 404 problem; a malformed job id is 400', async () => {

@@ -7,7 +7,7 @@ import { applyTasks } from '../../tasks/apply.js';
 import { listAudit } from '../../tasks/audit.js';
 import type { TaskService } from '../../tasks/service.js';
 import { handlerSchema, retrySchema, scheduleSchema, taskIdSchema, timeoutsSchema } from '../../tasks/spec.js';
-import { TaskValidationError, validateTask, type TaskRules } from '../../tasks/validate.js';
+import { scheduleIssues, TaskValidationError, validateTask, type TaskRules } from '../../tasks/validate.js';
 import { isoTime, pageSize, pageToken } from './params.js';
 
 /** Preview, single runs, one-off jobs, the audit trail and apply. */
@@ -30,6 +30,8 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
       },
       async (request) => {
         const { schedule, count, from } = request.body;
+        const issues = scheduleIssues(schedule);
+        if (issues.length) throw new TaskValidationError(issues);
         return { runs: previewSchedule(schedule, { count, from: from ?? new Date() }) };
       },
     );
@@ -66,8 +68,14 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
       },
       async (request, reply) => {
         const { runAt, ...job } = request.body;
-        // The handler is checked like a task's: registered names, allowed http targets.
-        validateTask({ id: 'job', schedule: { every: '24h' }, handler: job.handler }, rules);
+        // Checked like a task's: registered names, allowed http targets, coherent retry and timeouts.
+        if (job.input !== undefined && job.handler.type === 'http') {
+          throw new TaskValidationError([
+            { path: 'input', message: 'an http job takes its request from handler.body' },
+          ]);
+        }
+        const { retry, timeouts } = job;
+        validateTask({ id: 'job', schedule: { every: '24h' }, handler: job.handler, retry, timeouts }, rules);
         const submitted = await submitJob(client, store.taskQueue, {
           ...job,
           ...(runAt ? { runAt: runAt.toISOString() } : {}),
