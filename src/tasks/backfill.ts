@@ -2,6 +2,13 @@ import { previewSchedule } from '../cron/preview.js';
 import type { ScheduleDef } from './spec.js';
 import { TaskValidationError } from './validate.js';
 
+/**
+ * How a backfill runs its fires: one after another, skipping a time whose run is going (`skip`), one after
+ * another (`buffer_all`), or all at once (`allow_all`).
+ */
+export const backfillOverlapPolicies = ['skip', 'buffer_all', 'allow_all'] as const;
+export type BackfillOverlap = (typeof backfillOverlapPolicies)[number];
+
 /** Fire times one backfill may cover. */
 export const MAX_BACKFILL_RUNS = 1000;
 

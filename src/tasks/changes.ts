@@ -1,3 +1,4 @@
+import type { BackfillOverlap } from './backfill.js';
 import type { TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
 
@@ -18,7 +19,7 @@ export type TaskChange = {
   | { action: 'delete' }
   | { action: 'pause' | 'resume'; note?: string }
   | { action: 'trigger' }
-  | { action: 'backfill'; from: string; to: string; overlap?: 'skip' | 'buffer_all' | 'allow_all' }
+  | { action: 'backfill'; from: string; to: string; overlap?: BackfillOverlap }
 );
 
 /** What a change did: the task before and after (secrets redacted), and its outcome. */

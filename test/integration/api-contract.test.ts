@@ -517,6 +517,13 @@ describe('HTTP API contract (buildApp + running worker)', () => {
 
       const bad = expectProblem(await call('POST', `/v1/tasks/${id}/backfill`, { from: body.to, to: body.from }), 400);
       assert.deepEqual(bad.errors, [{ path: 'body.to', message: 'must be after from' }]);
+      // The future belongs to the schedule: a window wholly ahead is refused.
+      const ahead = {
+        from: new Date(Date.now() + 60_000).toISOString(),
+        to: new Date(Date.now() + 120_000).toISOString(),
+      };
+      const future = expectProblem(await call('POST', `/v1/tasks/${id}/backfill`, ahead), 400);
+      assert.deepEqual(future.errors, [{ path: 'body.from', message: 'must be in the past' }]);
     });
   });
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { backfillTimes } from '../../tasks/backfill.js';
+import { backfillOverlapPolicies, backfillTimes } from '../../tasks/backfill.js';
 import { taskLedger } from '../../runs/ledger.js';
 import { listRuns, runStatuses } from '../../runs/runs.js';
 import type { TaskService } from '../../tasks/service.js';
@@ -158,22 +158,28 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
       {
         config: { scope: 'write' },
         schema: {
-          summary: 'Run a task for past fire times in [from, to)',
+          summary: 'Run a task for past fire times in [from, to); a `to` in the future stops at now',
           tags: ['tasks'],
           params: idParams,
           body: z.strictObject({
             from: isoTime,
             to: isoTime,
-            overlap: z.enum(['skip', 'buffer_all', 'allow_all']).optional(),
+            overlap: z.enum(backfillOverlapPolicies).optional(),
           }),
         },
       },
       async (request, reply) => {
         const { id } = request.params;
-        const { from, to, overlap } = request.body;
-        if (from >= to)
+        const { from, overlap } = request.body;
+        // Fires still to come are the schedule's: running them now would take their workflow ids from it.
+        const to = new Date(Math.min(request.body.to.getTime(), Date.now()));
+        if (from >= request.body.to)
           throw new HttpProblem(400, 'Invalid request', '"from" must be before "to"', [
             { path: 'body.to', message: 'must be after from' },
+          ]);
+        if (from >= to)
+          throw new HttpProblem(400, 'Invalid request', 'a backfill covers past fire times only', [
+            { path: 'body.from', message: 'must be in the past' },
           ]);
         const task = await store.get(id);
         backfillTimes(task.spec.schedule, from, to);

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { TaskView } from '../../api/task-view.js';
-import { overlapPolicies } from '../../tasks/spec.js';
+import { backfillOverlapPolicies } from '../../tasks/backfill.js';
 import { contextOf } from '../context.js';
 import { segment } from '../http.js';
 import { checkRange, isoTime, parser, taskId } from '../validate.js';
@@ -45,7 +45,9 @@ export function registerTaskActions(tasks: Command): void {
     .argument('<id>', 'task id', taskId)
     .requiredOption('--from <iso>', 'start of the range (ISO 8601)', parser(isoTime))
     .requiredOption('--to <iso>', 'end of the range (ISO 8601)', parser(isoTime))
-    .addOption(new Option('--overlap <policy>', 'overlap policy for the backfilled runs').choices(overlapPolicies))
+    .addOption(
+      new Option('--overlap <policy>', 'overlap policy for the backfilled runs').choices(backfillOverlapPolicies),
+    )
     .action(async (id: string, options: { from: string; to: string; overlap?: string }, cmd: Command) => {
       const { api, out } = contextOf(cmd);
       checkRange(options.from, options.to);
