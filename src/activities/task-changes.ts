@@ -58,10 +58,16 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
           await store.delete(taskId, change.source);
           return { before: redactSpec(current.spec) };
         }
-        const current = await store.get(taskId).catch(() => undefined);
+        let current = await store.get(taskId).catch(() => undefined);
         if (!current) {
-          await create(change.spec, change.source);
-          return { after: redactSpec(change.spec), created: true };
+          try {
+            await create(change.spec, change.source);
+            return { after: redactSpec(change.spec), created: true };
+          } catch (error) {
+            if (!(error instanceof TaskExistsError)) throw error;
+            // Another writer created it in between: this change replaces what it wrote.
+            current = await store.get(taskId);
+          }
         }
         // Two appliers raced to create it: the other one did; this change is not an update.
         if (change.action === 'apply' && change.op === 'create') throw new TaskExistsError(taskId);

@@ -303,6 +303,20 @@ describe('HTTP API contract (buildApp + running worker)', () => {
       assert.equal((await call('GET', `/v1/tasks/${other}`)).statusCode, 404, 'nothing was created');
     });
 
+    it('6 concurrent PUTs of one new id: one 201, the rest 200, never a 409; GET shows one writer spec', async () => {
+      const putId = uniqueId('ct-put-race');
+      const specs = Array.from({ length: 6 }, (_, i) => yearly(putId, 'ok', { description: `writer ${i}` }));
+      const responses = await Promise.all(specs.map((spec) => call('PUT', `/v1/tasks/${putId}`, spec)));
+      created.add(putId);
+      const statuses = responses.map((r) => r.statusCode).sort();
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 201], responses.map((r) => r.body.slice(0, 200)).join('\n'));
+      const shown = (await call('GET', `/v1/tasks/${putId}`)).json<TaskJson>().spec.description;
+      assert.ok(
+        specs.some((spec) => spec.description === shown),
+        `GET shows one writer's spec: ${shown}`,
+      );
+    });
+
     it('PUT a new id is 201, PUT it again changed is 200, and GET shows the new spec', async () => {
       const putId = uniqueId('ct-put');
       const first = yearly(putId, 'ok', { description: 'first version' });
