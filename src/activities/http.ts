@@ -107,7 +107,7 @@ export interface CallHttpOptions {
 
 /**
  * The built-in `http` handler: one request per attempt, with an `Idempotency-Key` header. Success is
- * `expectStatus` (default any 2xx). Network errors, 5xx, 408 and 429 are retried (honouring `Retry-After`);
+ * `expectStatus` (default any 2xx). Network errors, 5xx and 429 are retried (honouring `Retry-After`);
  * other statuses fail the run at once. Redirects are followed by hand so every hop passes the target guard, and
  * every connection goes through {@link guardedAgent}, so a host name resolving to a refused address (DNS
  * rebinding) is refused after resolution too. Bodies over 1 MiB and request headers over 16 KiB are refused.
@@ -192,7 +192,7 @@ export async function callHttp(
     const responseBody = await readBody(response, () => bodyLimit.abort(new Error('response body too large')));
     if (isExpected(response.status, handler.expectStatus)) return { status: response.status, body: responseBody };
     const message = `HTTP ${response.status} from ${new URL(url).origin}`;
-    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+    if (response.status >= 500 || response.status === 429) {
       throw ApplicationFailure.create({
         message,
         type: 'HttpRetryableStatus',

@@ -143,17 +143,19 @@ describe('the built-in http handler against a local server', () => {
     assert.deepEqual([...keys], [`${id}@${run.nominalTime}`], 'every attempt carries the same idempotency key');
   });
 
-  it('fails at once on 404: exactly one request, not retried despite maxAttempts 5', async () => {
-    const { run, requests, origin } = await triggerOnce({
-      prefix: 'http-404',
-      handler: (url) => ({ url: url('/missing') }),
-      respond: () => ({ status: 404 }),
+  for (const status of [404, 408]) {
+    it(`fails at once on ${status}: exactly one request, not retried despite maxAttempts 5`, async () => {
+      const { run, requests, origin } = await triggerOnce({
+        prefix: `http-${status}`,
+        handler: (url) => ({ url: url('/missing') }),
+        respond: () => ({ status }),
+      });
+      assert.equal(run.status, 'failed');
+      assert.equal(run.attempts, 1);
+      assert.match(run.error ?? '', new RegExp(`HTTP ${status} from ${origin.replace(/\./g, '\\.')}`));
+      assert.equal(requests.length, 1);
     });
-    assert.equal(run.status, 'failed');
-    assert.equal(run.attempts, 1);
-    assert.match(run.error ?? '', new RegExp(`HTTP 404 from ${origin.replace(/\./g, '\\.')}`));
-    assert.equal(requests.length, 1);
-  });
+  }
 
   it('retries 429', async () => {
     const { run, requests } = await triggerOnce({
