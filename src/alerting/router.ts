@@ -1,9 +1,13 @@
 import type { Alert } from './alert.js';
 import type { AlertsConfig, Channel } from './channels/config.js';
+import { defaultWebhookName } from './channels/load.js';
 
 /** Where alerts go: channel selection by severity, and delivery to one named channel. */
 export interface AlertRouter {
-  /** Channel names for an alert: the task's own list if it names one, else the routes for its severity. */
+  /**
+   * Channel names for an alert: the task's own list if it names one, else the routes for its severity; the
+   * `SURECRON_ALERT_WEBHOOK_URL` channel always, whatever the list.
+   */
   targets(alert: Alert, requested?: string[]): string[];
   send(channel: string, alert: Alert): Promise<void>;
 }
@@ -17,7 +21,12 @@ export function createAlertRouter(config: AlertsConfig, deliver: Deliver): Alert
     !channel.severities || channel.severities.includes(alert.severity);
   return {
     targets(alert, requested) {
-      if (requested?.length) return requested.filter((name) => byName.has(name));
+      if (requested?.length) {
+        const names = requested.filter((name) => byName.has(name));
+        return byName.has(defaultWebhookName) && !names.includes(defaultWebhookName)
+          ? [...names, defaultWebhookName]
+          : names;
+      }
       const routed = config.routes?.[alert.severity];
       const names = routed ?? config.channels.map((channel) => channel.name);
       return names.filter((name) => {

@@ -99,10 +99,12 @@ export async function announceOutcome(
       await raise('task_recovered', outcome, alerts, tags, { previousStreak: previousStreak() });
     }
   }
-  const url = outcome.status === 'succeeded' ? notify?.onSuccess : notify?.onFailure;
+  const callback = outcome.status === 'succeeded' ? 'onSuccess' : 'onFailure';
+  const url = notify?.[callback];
   if (url) {
+    // The URL may carry a secret: the log names the callback; the activity's error shows the URL redacted.
     await notifyCallback({ url, payload: outcome }).catch((error: unknown) =>
-      log.warn('callback failed', { url, error: (error as Error).message }),
+      log.warn('callback failed', { taskId: outcome.taskId, callback, error: (error as Error).message }),
     );
   }
 }
