@@ -19,11 +19,17 @@ export function temporalReadiness(client: Client, taskQueue: string): () => Prom
       checks.worker = 'unknown';
       return { ready: false, checks };
     }
-    const { pollers } = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
+    let pollers: unknown[];
+    try {
+      ({ pollers } = await client.workflowService.describeTaskQueue({
+        namespace: client.options.namespace,
+        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      }));
+    } catch (error) {
+      checks.worker = `unknown: ${(error as Error).message.split('\n')[0]}`;
+      return { ready: false, checks };
+    }
     checks.worker =
       pollers.length > 0 ? `ok (${pollers.length} poller${pollers.length > 1 ? 's' : ''})` : 'no worker polling';
     return { ready: pollers.length > 0, checks };
