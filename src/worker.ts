@@ -3,7 +3,7 @@ import { WATCHDOG_SCHEDULE_ID } from './workflows/watchdog.js';
 import { NativeConnection, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import { createAlertActivities } from './activities/alerts.js';
 import { createCallbackActivities } from './activities/callbacks.js';
-import { createWatchdogActivities } from './activities/watchdog.js';
+import { createWatchdogActivities, WATCHDOG_INTERVAL_MS } from './activities/watchdog.js';
 import { deliver } from './alerting/channels/index.js';
 import type { AlertsConfig } from './alerting/channels/config.js';
 import { createAlertRouter } from './alerting/router.js';
@@ -118,7 +118,7 @@ async function ensureWatchdog(client: Client, taskQueue: string): Promise<void> 
   try {
     await client.schedule.create({
       scheduleId: WATCHDOG_SCHEDULE_ID,
-      spec: { intervals: [{ every: '30s' }] },
+      spec: { intervals: [{ every: WATCHDOG_INTERVAL_MS }] },
       action: {
         type: 'startWorkflow',
         workflowType: 'watchdog',

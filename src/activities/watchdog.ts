@@ -20,6 +20,8 @@ export const DEFAULT_MAX_LATENESS_MS = 300_000;
 const STARTED = proto.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
 /** Events of a run that no worker has touched yet: started, first workflow task scheduled (and maybe timed out). */
 const FRESH_RUN_EVENTS = 4;
+/** How often the watchdog's schedule runs a round. */
+export const WATCHDOG_INTERVAL_MS = 30_000;
 /** How far back past the lateness limit the watchdog looks for fires without a run. */
 const LOOKBACK_MS = 600_000;
 
@@ -142,13 +144,17 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
       });
       for (const { spec, lateness, due } of watched) {
         const id = spec.id;
+        const overdueSince = at - lateness - WATCHDOG_INTERVAL_MS;
         const taskRuns = runs.get(id) ?? [];
         const byNominal = new Map(taskRuns.map((run) => [run.nominalTime, run]));
         for (const nominal of due) {
           const run = byNominal.get(nominal);
           if (!run && skippedByOverlap(spec.overlap, taskRuns, Date.parse(nominal))) continue;
           if (!run) {
-            metrics?.runMissed({ taskId: id });
+            // Every round looks back 10 minutes and alerts (deduplicated downstream), but a fire is counted as
+            // missed once: in the round whose interval it became overdue in. Scheduled rounds are exactly one
+            // interval apart, so these windows tile.
+            if (Date.parse(nominal) > overdueSince) metrics?.runMissed({ taskId: id });
             alerts.push(
               alertFor(spec, id, 'run_missed', `${id} did not run at ${nominal}`, {
                 nominalTime: nominal,

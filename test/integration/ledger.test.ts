@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createWatchdogActivities } from '../../src/activities/watchdog.js';
+import { Registry } from 'prom-client';
+import { createWatchdogActivities, WATCHDOG_INTERVAL_MS } from '../../src/activities/watchdog.js';
+import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
@@ -107,6 +109,16 @@ describe('ledger exactness', () => {
       const missedByWatchdog = watchdogAlerts
         .filter(({ alert }) => alert.event === 'run_missed')
         .map(({ alert }) => String(alert.details.nominalTime));
+      // Rounds 30 s apart, as the watchdog's schedule runs them, back from now to the update: each missed fire is
+      // counted once, in the round it became overdue in, although every round alerts on it again.
+      const registry = new Registry();
+      const rounds = createWatchdogActivities({ client, store: service.store, metrics: createTaskMetrics(registry) });
+      for (let now = Date.now(); now > marks.update; now -= WATCHDOG_INTERVAL_MS) {
+        await rounds.inspectTasks({ now: new Date(now).toISOString() });
+      }
+      const counted = (await registry.getSingleMetric('surecron_task_missed_total')?.get())?.values.find(
+        (value) => value.labels.task === id,
+      )?.value;
       w.worker.shutdown();
       await running;
       await w.connection.close();
@@ -155,6 +167,7 @@ describe('ledger exactness', () => {
         items.filter((item) => item.outcome === 'missed').map((item) => item.nominalTime),
         'the watchdog alerts on exactly the fires the ledger calls missed',
       );
+      assert.equal(counted, summary.missed, 'surecron_task_missed_total counts each missed fire once');
       assert.deepEqual(
         watchdogAlerts.filter(({ alert }) => alert.event === 'schedule_drift'),
         [],
