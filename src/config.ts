@@ -52,6 +52,8 @@ export const envSchema = z.object({
   SURECRON_CALLBACK_SECRET: optionalString,
   /** The worker's Prometheus endpoint (surecron's task metrics and Temporal's runtime metrics); unset: off. */
   SURECRON_WORKER_METRICS_PORT: blankIsUnset(port.optional()),
+  /** Interface the worker's metrics endpoint binds to: loopback unless a scraper elsewhere needs it. */
+  SURECRON_WORKER_METRICS_HOST: blankIsUnset(z.string().min(1).default('127.0.0.1')),
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: blankIsUnset(z.string().min(1).default('default')),
   TEMPORAL_PORT: blankIsUnset(port.default(7233)),

@@ -56,6 +56,7 @@ export async function setUpWorkerRuntime(config: Config, logger: Logger): Promis
   if (!port || !runtimeBind) return { alerts, metrics };
   const metricsServer = await startWorkerMetricsServer({
     port,
+    host: config.SURECRON_WORKER_METRICS_HOST,
     registry: metrics.registry,
     runtimeMetricsUrl: runtimeMetricsUrl(runtimeBind),
   });

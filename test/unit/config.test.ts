@@ -28,6 +28,8 @@ describe('loadConfig', () => {
     assert.equal(config.TEMPORAL_ADDRESS, undefined);
     assert.equal(config.SURECRON_API_HOST, '127.0.0.1');
     assert.equal(config.SURECRON_API_RATE_LIMIT, 3000);
+    assert.equal(config.SURECRON_WORKER_METRICS_HOST, '127.0.0.1');
+    assert.equal(config.SURECRON_WORKER_METRICS_PORT, undefined);
     assert.equal(config.SURECRON_TASK_QUEUE, 'surecron');
     assert.equal(config.SURECRON_LOG_LEVEL, 'info');
     assert.equal(config.SURECRON_LOG_FORMAT, 'auto');
