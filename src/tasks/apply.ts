@@ -46,7 +46,7 @@ async function applyOne(store: TaskWriter, spec: TaskSpec, source: TaskSource): 
   } catch (error) {
     if (error instanceof TaskOwnershipError) return { kind: 'skipped', reason: `managed by ${error.owner}` };
     if (error instanceof TaskNotFoundError)
-      return { kind: 'skipped', reason: 'a schedule that is not a surecron task has this id' };
+      return { kind: 'skipped', reason: "a schedule that is not this deployment's task has this id" };
     throw error;
   }
 }

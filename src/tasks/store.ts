@@ -70,7 +70,8 @@ export class TaskStore {
   ) {}
 
   /**
-   * @throws {TaskNotFoundError} if there is no such schedule or it is not a surecron task.
+   * @throws {TaskNotFoundError} if there is no such schedule, it is not a surecron task, or it is another
+   * deployment's (another task queue's) task: deployments sharing a namespace never touch each other's tasks.
    */
   async get(id: string): Promise<StoredTask> {
     let description: ScheduleDescription;
@@ -81,7 +82,8 @@ export class TaskStore {
       throw error;
     }
     const memo = taskMemo(description);
-    if (!memo) throw new TaskNotFoundError(id);
+    const queue = description.action.type === 'startWorkflow' ? description.action.taskQueue : undefined;
+    if (!memo || queue !== this.taskQueue) throw new TaskNotFoundError(id);
     return { id, spec: memo.spec, source: memo.source, specHash: memo.specHash, description };
   }
 

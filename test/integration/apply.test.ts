@@ -195,7 +195,7 @@ describe('applyTasks against the real dev server', () => {
         deleted: [],
         skipped: [
           { id: api, reason: 'managed by api' },
-          { id: foreign, reason: 'a schedule that is not a surecron task has this id' },
+          { id: foreign, reason: "a schedule that is not this deployment's task has this id" },
         ],
       });
       const stored = await store.get(api);

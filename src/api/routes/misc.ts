@@ -113,7 +113,7 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
           }),
         },
       },
-      async (request) => listAudit(client, request.query),
+      async (request) => listAudit(client, { ...request.query, taskQueue: store.taskQueue }),
     );
 
     app.post(
