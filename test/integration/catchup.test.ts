@@ -46,9 +46,10 @@ describe('catch-up after outages', () => {
       overlap: 'buffer_all',
       catchupWindow: '1m',
     });
-    const created = new Date();
     await testStore(client, taskQueue).create(spec, 'api');
     try {
+      // Fires after the server took the schedule as created are due (not after this process's clock said so).
+      const created = (await client.schedule.getHandle(id).describe()).info.createdAt;
       // No worker for 7 s: the schedule keeps firing; the runs wait in the task queue.
       await sleep(7_000);
       const stoppedAt = Date.now();
@@ -57,10 +58,17 @@ describe('catch-up after outages', () => {
         .map((r) => r.at)
         .filter((at) => Date.parse(at) <= stoppedAt);
       assert.ok(expected.length >= 3, `at least 3 fires while the worker was down (got ${expected.length})`);
-      await worker.runUntil(
-        waitFor(async () => (expected.every((at) => seen.includes(at)) ? true : undefined), 30_000, 'all fires'),
-      );
-      await connection.close();
+      try {
+        await worker.runUntil(
+          waitFor(
+            async () => (expected.every((at) => seen.includes(at)) ? true : undefined),
+            30_000,
+            `all fires (expected ${expected.join(', ')}; seen ${seen.join(', ')})`,
+          ),
+        );
+      } finally {
+        await connection.close();
+      }
       const counts = countBy(seen);
       for (const at of expected) assert.equal(counts.get(at), 1, `${at} ran once`);
       assert.equal(seen.length, new Set(seen).size, 'no nominal time ran twice');
@@ -126,8 +134,10 @@ describe('catch-up after outages', () => {
       );
       assert.ok(missed.length >= 4, `older outage fires missed (${missed.length})`);
       assert.ok(caughtUp.length >= 3, `fires within the 10 s window caught up (${caughtUp.length})`);
+      // The scheduler judges the window when it first runs after the restart, a moment after the server answers:
+      // allow it 3 s.
       for (const t of missed)
-        assert.ok(restartedAt - t > 9_000, `${new Date(t).toISOString()} missed only if older than the window`);
+        assert.ok(restartedAt - t > 7_000, `${new Date(t).toISOString()} missed only if older than the window`);
       assert.ok(
         info.numActionsMissedCatchupWindow >= missed.length - 1,
         `server counts ${info.numActionsMissedCatchupWindow} missed`,
