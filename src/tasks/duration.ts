@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
 const units = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000, ms: 1 } as const;
+/** The longest duration a spec may name: 100 years (36500d), far beyond any sensible policy, well within Temporal's. */
+export const MAX_DURATION_MS = 36_500 * units.d;
 const durationPattern = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
 /**
@@ -46,6 +48,8 @@ export function duration({ min = 0, positive = true }: { min?: number; positive?
       ctx.addIssue({ code: 'custom', message: 'must be greater than zero' });
     } else if (ms < min) {
       ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(min)}` });
+    } else if (ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(MAX_DURATION_MS)}` });
     }
   });
 }

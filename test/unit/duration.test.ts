@@ -117,4 +117,11 @@ describe('duration (zod)', () => {
     assert.deepEqual(messages(duration({ min: 90_000 }).safeParse('1m')), ['must be at least 1m30s']);
     assert.equal(duration({ min: 1_000 }).safeParse('1s').success, true);
   });
+
+  it('refuses more than 100 years, however the digits are spelled', () => {
+    assert.equal(duration().safeParse('36500d').success, true);
+    assert.deepEqual(messages(duration().safeParse('36500d1ms')), ['must be at most 36500d']);
+    assert.deepEqual(messages(duration().safeParse('99999999999999999999d')), ['must be at most 36500d']);
+    assert.deepEqual(messages(duration().safeParse(`${'9'.repeat(400)}s`)), ['must be at most 36500d']);
+  });
 });
