@@ -56,18 +56,10 @@ export default tseslint.config(
           patterns: [
             { group: nodeBuiltins, message: 'Workflows are deterministic: no Node built-ins.' },
             {
-              group: ['@temporalio/*', '!@temporalio/workflow'],
+              // An allow-list: everything else is refused, types excepted.
+              regex: String.raw`^(?!@temporalio/workflow$|\./[\w.-]+\.js$)`,
               allowTypeImports: true,
-              message: 'Workflows may import only @temporalio/workflow (and types).',
-            },
-            {
-              group: ['pino', 'pino-*', 'fastify', 'fastify-*', '@fastify/*', 'zod', 'commander'],
-              message: 'Not in workflows.',
-            },
-            {
-              group: ['../*', './*', '!./*.js'],
-              allowTypeImports: true,
-              message: 'Workflows import other modules as types only.',
+              message: 'Workflows may import only @temporalio/workflow, sibling workflow modules and types.',
             },
           ],
         },
