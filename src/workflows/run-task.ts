@@ -131,7 +131,9 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
       const result: unknown = await executeChild(handler.name, {
         args: [{ ...context, input: handler.input }],
         workflowId: `${workflowInfo().workflowId}.child`,
+        // Each attempt is one run of the child: `timeouts.attempt` bounds it, `workflowInfo().attempt` numbers it.
         retry: input.activity.retry,
+        workflowRunTimeout: input.activity.startToCloseTimeout,
         workflowExecutionTimeout: input.activity.scheduleToCloseTimeout,
       });
       log.info('task run succeeded', { taskId, nominalTime });
