@@ -38,6 +38,8 @@ export const workerKillSettings = full
   ? { workers: 3, kills: 10, workMs: 500, gapMs: [500, 1_500] as const, budgetMs: 170_000 }
   : { workers: 2, kills: 4, workMs: 500, gapMs: [500, 1_500] as const, budgetMs: 60_000 };
 const settings = workerKillSettings;
+/** The shortest window the ledger and the sink are judged over. */
+const MIN_WINDOW_MS = 24_000;
 
 export async function workerKillsScenario(t: TestContext, name: string): Promise<void> {
   const dir = chaosDir(name);
@@ -101,6 +103,8 @@ export async function workerKillsScenario(t: TestContext, name: string): Promise
       const [lo, hi] = settings.gapMs;
       await sleep(lo + Math.random() * (hi - lo));
     }
+    // Quick recoveries can finish the kills early: the window still spans enough fires to judge (12 at */2).
+    await sleep(from + MIN_WINDOW_MS - Date.now());
     const to = Date.now();
     const faultsDoneAt = to;
 

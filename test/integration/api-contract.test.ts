@@ -383,7 +383,7 @@ describe('HTTP API contract (buildApp + running worker)', () => {
   describe('runs', () => {
     it('trigger is 202 {workflowId, runId}; the run shows in /runs with trigger manual and succeeds', async () => {
       const id = uniqueId('ct-trig');
-      await createTask(yearly(id, 'ok'));
+      await createTask(yearly(id, 'ok', { tags: { probe: id } }));
       const before = calls.ok;
       const response = await call('POST', `/v1/tasks/${id}/trigger`);
       expectStatus(response, 202);
@@ -406,6 +406,19 @@ describe('HTTP API contract (buildApp + running worker)', () => {
       const manual = await call('GET', `/v1/tasks/${id}/runs?status=succeeded&pageSize=10`, undefined, VIEWER);
       expectStatus(manual, 200);
       assert.deepEqual(manual.json(), { items: [run] });
+
+      // The task list carries each task's recent runs too.
+      const listed = await waitFor(
+        async () => {
+          const page = (await call('GET', `/v1/tasks?tag=probe=${id}`, undefined, VIEWER)).json<{
+            items: TaskJson[];
+          }>();
+          return page.items.length === 1 ? page.items[0] : undefined;
+        },
+        10_000,
+        'the task in the list',
+      );
+      assert.deepEqual(listed.recentRuns, [run]);
 
       const detail = await call('GET', `/v1/runs/${started.workflowId}`, undefined, VIEWER);
       expectStatus(detail, 200);

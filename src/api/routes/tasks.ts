@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import { backfillOverlapPolicies, backfillTimes } from '../../tasks/backfill.js';
 import { taskLedger } from '../../runs/ledger.js';
@@ -11,6 +12,8 @@ import { toTaskView } from '../task-view.js';
 import { isoTime, pageSize, pageToken } from './params.js';
 
 const idParams = z.object({ id: taskIdSchema });
+/** Run lists read at once for a page of tasks. */
+const runsLimit = pLimit(16);
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).nullish();
 
 /** Task routes: CRUD, pause/resume, trigger, backfill, runs and the ledger. */
@@ -29,7 +32,7 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
       {
         config: { scope: 'read' },
         schema: {
-          summary: 'List tasks',
+          summary: 'List tasks, newest first, each with its last 5 runs',
           tags: ['tasks'],
           querystring: z.object({
             tag: z
@@ -50,8 +53,14 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
           pageSize: size,
           ...(token ? { pageToken: token } : {}),
         });
+        // Each listed task with its last few runs, read 16 tasks at a time (errors only in the task's own view).
+        const recent = await Promise.all(
+          page.items.map((task) =>
+            runsLimit(async () => (await listRuns(client, task.id, { pageSize: 5, includeErrors: false })).items),
+          ),
+        );
         return {
-          items: page.items.map((task) => toTaskView(task, [])),
+          items: page.items.map((task, i) => toTaskView(task, recent[i] ?? [])),
           ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}),
         };
       },
