@@ -27,30 +27,42 @@ export interface AuditQuery {
 }
 
 /**
- * The audit trail, newest first. Each entry is a completed `taskChange` workflow execution, read from Temporal's
- * visibility store: durable, shared by every API instance, kept as long as the namespace's retention.
+ * The audit trail, newest first. Each entry is a completed `taskChange` workflow execution (or a backfill still
+ * running its fires), read from Temporal's visibility store: durable, shared by every API instance, kept as long as
+ * the namespace's retention.
  */
 export async function listAudit(
   client: Client,
   query: AuditQuery = {},
 ): Promise<{ items: AuditEntry[]; nextPageToken?: string }> {
-  const clauses = [`WorkflowType = '${TASK_CHANGE_WORKFLOW}'`, `ExecutionStatus = 'Completed'`];
+  // A backfill is in the trail from the moment it is accepted, not only once its last run has ended.
+  const running = `ExecutionStatus = 'Running'`;
+  const clauses = [
+    `WorkflowType = '${TASK_CHANGE_WORKFLOW}'`,
+    `(ExecutionStatus = 'Completed' OR (${searchAttributeKeys.action.name} = 'backfill' AND ${running}))`,
+  ];
   if (query.taskQueue) clauses.push(`TaskQueue = ${quote(query.taskQueue)}`);
   if (query.taskId) clauses.push(`${searchAttributeKeys.taskId.name} = ${quote(query.taskId)}`);
-  if (query.from) clauses.push(`CloseTime >= ${quote(query.from.toISOString())}`);
-  if (query.to) clauses.push(`CloseTime < ${quote(query.to.toISOString())}`);
+  // An entry's time lies between its execution's start and close: select by those, then keep exactly [from, to).
+  if (query.from) clauses.push(`(CloseTime >= ${quote(query.from.toISOString())} OR ${running})`);
+  if (query.to) clauses.push(`StartTime < ${quote(query.to.toISOString())}`);
   const page = await listExecutions(client, clauses.join(' AND '), query);
-  const items = page.executions.map((execution): AuditEntry => {
-    const attributes = execution.typedSearchAttributes;
-    const audit = execution.memo?.audit as { before?: unknown; after?: unknown; appliedAt?: string } | undefined;
-    return {
-      at: audit?.appliedAt ?? (execution.closeTime ?? execution.startTime).toISOString(),
-      actor: attributes.get(searchAttributeKeys.actor) ?? 'unknown',
-      action: (attributes.get(searchAttributeKeys.action) ?? 'update') as TaskAction,
-      taskId: attributes.get(searchAttributeKeys.taskId) ?? '',
-      ...(audit?.before !== undefined ? { before: audit.before } : {}),
-      ...(audit?.after !== undefined ? { after: audit.after } : {}),
-    };
-  });
+  const inWindow = (entry: AuditEntry): boolean =>
+    (!query.from || Date.parse(entry.at) >= query.from.getTime()) &&
+    (!query.to || Date.parse(entry.at) < query.to.getTime());
+  const items = page.executions
+    .map((execution): AuditEntry => {
+      const attributes = execution.typedSearchAttributes;
+      const audit = execution.memo?.audit as { before?: unknown; after?: unknown; appliedAt?: string } | undefined;
+      return {
+        at: audit?.appliedAt ?? (execution.closeTime ?? execution.startTime).toISOString(),
+        actor: attributes.get(searchAttributeKeys.actor) ?? 'unknown',
+        action: (attributes.get(searchAttributeKeys.action) ?? 'update') as TaskAction,
+        taskId: attributes.get(searchAttributeKeys.taskId) ?? '',
+        ...(audit?.before !== undefined ? { before: audit.before } : {}),
+        ...(audit?.after !== undefined ? { after: audit.after } : {}),
+      };
+    })
+    .filter(inWindow);
   return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
 }

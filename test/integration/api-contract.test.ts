@@ -474,6 +474,26 @@ describe('HTTP API contract (buildApp + running worker)', () => {
       expectProblem(await call('GET', '/v1/runs/no-such-workflow-id'), 404, 'not-found');
     });
 
+    it('a backfill is in the audit trail while its runs are still going', async () => {
+      const id = uniqueId('ct-fill-audit');
+      await createTask({
+        id,
+        schedule: { cron: '*/5 * * * * *' },
+        handler: { type: 'function', name: 'slow' },
+        paused: true,
+      });
+      const to = Math.floor(Date.now() / 5_000) * 5_000 - 5_000;
+      const body = { from: new Date(to - 50_000).toISOString(), to: new Date(to).toISOString() };
+      const response = await call('POST', `/v1/tasks/${id}/backfill`, body);
+      expectStatus(response, 202);
+      const change = client.workflow.getHandle(response.json<{ workflowId: string }>().workflowId);
+      const [entry] = await auditOf(id, 2);
+      assert.equal(entry?.action, 'backfill');
+      assert.equal(entry?.actor, 'admin');
+      assert.equal((await change.describe()).status.name, 'RUNNING', 'seen before its 10 runs of 0.5 s were done');
+      await change.result();
+    });
+
     it('backfill over a past window runs each fire once with trigger backfill; again starts nothing', async () => {
       const id = uniqueId('ct-fill');
       await createTask({
