@@ -1,6 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { isDeepStrictEqual } from 'node:util';
 import { redactSpec } from '../tasks/redact.js';
 import { backfillTimes } from '../tasks/backfill.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
@@ -21,6 +20,8 @@ export interface ChangeActivityDeps {
 export interface AppliedChange extends TaskChangeResult {
   runInput?: RunTaskInput;
 }
+
+const iso = (date: Date | undefined): string | undefined => date?.toISOString();
 
 /** Domain errors cross the workflow boundary as non-retryable failures of the same type. */
 function asFailure(error: unknown): unknown {
@@ -50,7 +51,7 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
     switch (change.action) {
       case 'create':
         await create(change.spec, change.source);
-        return { after: redactSpec(change.spec) };
+        return { after: redactSpec(change.spec), appliedAt: iso(await store.writtenAt(taskId)) };
       case 'update':
       case 'apply': {
         if (change.action === 'apply' && change.op === 'delete') {
@@ -62,7 +63,7 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
         if (!current) {
           try {
             await create(change.spec, change.source);
-            return { after: redactSpec(change.spec), created: true };
+            return { after: redactSpec(change.spec), created: true, appliedAt: iso(await store.writtenAt(taskId)) };
           } catch (error) {
             if (!(error instanceof TaskExistsError)) throw error;
             // Another writer created it in between: this change replaces what it wrote.
@@ -71,8 +72,8 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
         }
         // Two appliers raced to create it: the other one did; this change is not an update.
         if (change.action === 'apply' && change.op === 'create') throw new TaskExistsError(taskId);
-        await store.replace(change.spec, change.source);
-        return { before: redactSpec(current.spec), after: redactSpec(change.spec) };
+        const writtenAt = await store.replaceSpec(change.spec, change.source);
+        return { before: redactSpec(current.spec), after: redactSpec(change.spec), appliedAt: iso(writtenAt) };
       }
       case 'delete': {
         const current = await store.get(taskId).catch((error: unknown) => {
@@ -88,10 +89,12 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
       case 'pause':
       case 'resume': {
         const note = change.note ?? `${change.action}d by ${change.actor}`;
-        const { state } = (await store.setPaused(taskId, change.action === 'pause', note)).description;
+        const { before, writtenAt } = await store.setPaused(taskId, change.action === 'pause', note);
+        const { state } = before.description;
         return {
           before: { paused: state.paused, note: state.note },
           after: { paused: change.action === 'pause', note },
+          appliedAt: iso(writtenAt),
         };
       }
       case 'trigger': {
@@ -127,28 +130,15 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
     }
   }
 
-  /**
-   * When a change took effect: for one that wrote the schedule, the server's own time of the write (the boundary
-   * the scheduler uses between the old and the new spec or state), else now. This keeps the ledger exact for fires
-   * that fall between the request and the moment the scheduler saw it.
-   */
-  async function effectiveTime(change: TaskChange, result: AppliedChange): Promise<Date> {
-    const wroteSchedule =
-      ['create', 'update', 'pause', 'resume'].includes(change.action) ||
-      (change.action === 'apply' && result.after !== undefined);
-    if (!wroteSchedule || (result.before !== undefined && isDeepStrictEqual(result.before, result.after))) {
-      return new Date();
-    }
-    return store.writtenAt(change.taskId);
-  }
-
   return {
     /** Carries out one task change; domain errors fail it without retries. */
     async applyTaskChange(change: TaskChange & { at: string }): Promise<AppliedChange> {
       Context.current().log.info('applying task change', { taskId: change.taskId, action: change.action });
       try {
         const result = await apply(change);
-        return { ...result, appliedAt: (await effectiveTime(change, result)).toISOString() };
+        // A change that wrote the schedule takes effect at the server's time of the write (the instant the scheduler
+        // switches from the old spec or state to the new), which keeps the ledger exact; any other change, now.
+        return { ...result, appliedAt: result.appliedAt ?? new Date().toISOString() };
       } catch (error) {
         throw asFailure(error);
       }

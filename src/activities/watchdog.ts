@@ -149,8 +149,9 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
         const byNominal = new Map(taskRuns.map((run) => [run.nominalTime, run]));
         for (const nominal of due) {
           const run = byNominal.get(nominal);
-          if (!run && skippedByOverlap(spec.overlap, taskRuns, Date.parse(nominal))) continue;
           if (!run) {
+            // Dropped by the overlap policy while another run went: a skip, as the ledger shows it, not a miss.
+            if (skippedByOverlap(spec.overlap, taskRuns, Date.parse(nominal))) continue;
             // Every round looks back 10 minutes and alerts (deduplicated downstream), but a fire is counted as
             // missed once: in the round whose interval it became overdue in. Scheduled rounds are exactly one
             // interval apart, so these windows tile.

@@ -26,7 +26,7 @@ export type TaskChange = {
 export interface TaskChangeResult {
   before?: unknown;
   after?: unknown;
-  /** When the change took effect (right after the schedule was written); the audit entry's time. */
+  /** When the change took effect (for a schedule write, the server's time of it); the audit entry's time. */
   appliedAt?: string;
   /** `update` of a task that did not exist creates it. */
   created?: boolean;

@@ -59,6 +59,9 @@ function taskMemo(description: ScheduleDescription): TaskMemo | undefined {
   return memo && typeof memo === 'object' && 'spec' in memo ? (memo as TaskMemo) : undefined;
 }
 
+/** The server's time of a schedule's last write: its update time, else its creation time. */
+const writeTime = ({ info }: ScheduleDescription): Date => info.lastUpdatedAt ?? info.createdAt;
+
 /**
  * Tasks kept in Temporal Schedules, one per task, schedule id = task id. The spec lives in the schedule's
  * action memo, so Temporal stays the only stateful dependency.
@@ -193,12 +196,20 @@ export class TaskStore {
    * @throws {TaskConflictError} when it kept changing under us.
    */
   async replace(spec: TaskSpec, source: TaskSource): Promise<boolean> {
+    return (await this.replaceSpec(spec, source)) !== undefined;
+  }
+
+  /**
+   * {@link TaskStore.replace}, telling when the server took the write.
+   * @returns the server's time of the write; undefined when the stored spec already equals `spec`.
+   */
+  async replaceSpec(spec: TaskSpec, source: TaskSource): Promise<Date | undefined> {
     const wanted = specHash(spec);
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get(spec.id);
       if (current.source !== source) throw new TaskOwnershipError(spec.id, current.source);
       // Already as wanted: unchanged, or another writer stored the same spec while we retried.
-      if (current.specHash === wanted) return false;
+      if (current.specHash === wanted) return undefined;
       const options = toScheduleOptions(spec, { taskQueue: this.taskQueue, source });
       const state = current.description.state;
       const update: ScheduleUpdateOptions = {
@@ -223,7 +234,7 @@ export class TaskStore {
         scheduleSearchAttributes(spec, this.taskQueue),
       );
       const after = await this.get(spec.id);
-      if (after.specHash === wanted) return true;
+      if (after.specHash === wanted) return writeTime(after.description);
     }
     throw new TaskConflictError(spec.id);
   }
@@ -232,17 +243,21 @@ export class TaskStore {
    * Pauses or resumes a task with a guarded full update of its schedule (not a patch), so that the server records
    * when the change took effect (see {@link TaskStore.writtenAt}). Spec, action and policies are kept as the
    * schedule has them; a retry that finds the state already set writes nothing.
-   * @returns the task as it was before.
+   * @returns the task as it was before, and the server's time of the write when this call wrote.
    * @throws {TaskNotFoundError} when there is no such task.
    * @throws {TaskConflictError} when it kept changing under us.
    */
-  async setPaused(id: string, paused: boolean, note: string): Promise<StoredTask> {
+  async setPaused(id: string, paused: boolean, note: string): Promise<{ before: StoredTask; writtenAt?: Date }> {
     let before: StoredTask | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get(id);
       before ??= current;
       const { state, raw } = current.description;
-      if (state.paused === paused && state.note === note) return before;
+      if (state.paused === paused && state.note === note) {
+        // Read again after a write of ours: its time is the schedule's latest write.
+        const wrote = current !== before;
+        return { before, ...(wrote ? { writtenAt: writeTime(current.description) } : {}) };
+      }
       const { spec, action, policies } = current.description;
       await this.updateGuarded(
         id,
@@ -260,8 +275,7 @@ export class TaskStore {
    * so this (not the writer's clock) is where an audit entry belongs.
    */
   async writtenAt(id: string): Promise<Date> {
-    const { info } = (await this.get(id)).description;
-    return info.lastUpdatedAt ?? info.createdAt;
+    return writeTime((await this.get(id)).description);
   }
 
   /**
