@@ -38,6 +38,29 @@ async function describeAll(store: TaskStore, ids: string[]): Promise<StoredTask[
   return tasks;
 }
 
+/**
+ * What the whole audit trail of a deployment says about each task, read page by page (newest first): whether its
+ * latest change deleted it, and whether its latest pause or resume paused it. Only these flags are kept, so memory
+ * follows the number of tasks, not the length of the trail.
+ */
+async function auditedState(client: Client, taskQueue: string) {
+  const deleted = new Map<string, boolean>();
+  const pausedByUs = new Map<string, boolean>();
+  let pageToken: string | undefined;
+  do {
+    const page = await listAudit(client, { pageSize: 1000, taskQueue, ...(pageToken ? { pageToken } : {}) });
+    for (const { taskId, action, after } of page.items) {
+      if (!deleted.has(taskId)) deleted.set(taskId, action === 'delete' || (action === 'apply' && after === undefined));
+      if ((action === 'pause' || action === 'resume') && !pausedByUs.has(taskId)) {
+        pausedByUs.set(taskId, action === 'pause');
+      }
+    }
+    pageToken = page.nextPageToken;
+    beat();
+  } while (pageToken);
+  return { deleted, pausedByUs };
+}
+
 export interface WatchdogDeps {
   client: Client;
   store: TaskStore;
@@ -79,14 +102,11 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
     async inspectTasks({ now = new Date().toISOString() }: { now?: string } = {}): Promise<DeliverAlertInput[]> {
       const at = Date.parse(now);
       const alerts: DeliverAlertInput[] = [];
-      const audit = await listAudit(client, { pageSize: 1000, taskQueue: store.taskQueue });
-      const lastAction = new Map<string, { action: string; after?: unknown }>();
-      for (const entry of audit.items) if (!lastAction.has(entry.taskId)) lastAction.set(entry.taskId, entry);
+      const { deleted, pausedByUs } = await auditedState(client, store.taskQueue);
       const ids = new Set(await store.listIds());
 
-      for (const [taskId, entry] of lastAction) {
-        const deleted = entry.action === 'delete' || (entry.action === 'apply' && entry.after === undefined);
-        if (deleted || ids.has(taskId)) continue;
+      for (const [taskId, isDeleted] of deleted) {
+        if (isDeleted || ids.has(taskId)) continue;
         const exists = await store.get(taskId).then(
           () => true,
           (error: unknown) => (error instanceof TaskNotFoundError ? false : true),
@@ -103,9 +123,9 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
       const watched: { spec: TaskSpec; lateness: number; due: string[] }[] = [];
       for (const { id, spec, description } of await describeAll(store, [...ids])) {
         const { state } = description;
-        const pausedByUs = lastAction.get(id)?.action === 'pause' || spec.paused;
+        const byUs = pausedByUs.get(id) === true || spec.paused;
         const pausedOnFailure = (state.note ?? '').startsWith('paused due to workflow failure');
-        if (state.paused && !pausedByUs && !pausedOnFailure) {
+        if (state.paused && !byUs && !pausedOnFailure) {
           alerts.push(
             alertFor(spec, id, 'schedule_drift', `the schedule of ${id} was paused outside surecron`, {
               reason: 'paused',

@@ -9,6 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import { createWatchdogActivities } from '../../src/activities/watchdog.js';
 import { SilenceStore } from '../../src/alerting/silences.js';
 import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
+import { listAudit } from '../../src/tasks/audit.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
@@ -186,6 +187,33 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     );
     assert.equal(drift.details.reason, 'deleted');
     assert.ok(drift.signed);
+  });
+
+  it('a task paused through surecron and then triggered or updated is no drift', async () => {
+    const id = uniqueId('paused-by-us');
+    const spec = { id, schedule: { every: '1h' }, handler: { type: 'function', name: 'scripted' } } as const;
+    await create(spec);
+    await service.change({ action: 'pause', taskId: id, actor: 'test', source: 'api', note: 'maintenance' });
+    await service.change({ action: 'trigger', taskId: id, actor: 'test', source: 'api' });
+    const spec2 = taskSpecSchema.parse({ ...spec, description: 'changed while paused' });
+    await service.change({ action: 'update', taskId: id, actor: 'test', source: 'api', spec: spec2 });
+    try {
+      // Visibility is eventually consistent: wait until the trail holds the four changes.
+      await waitFor(
+        async () => ((await listAudit(client, { taskId: id })).items.length >= 4 ? true : undefined),
+        10_000,
+        'the audit trail',
+      );
+      const alerts = await createWatchdogActivities({ client, store: service.store }).inspectTasks({});
+      assert.equal((await client.schedule.getHandle(id).describe()).state.paused, true);
+      assert.deepEqual(
+        alerts.filter(({ alert }) => alert.taskId === id).map(({ alert }) => alert.event),
+        [],
+        'the latest pause is ours although later changes followed it',
+      );
+    } finally {
+      await client.schedule.getHandle(id).delete();
+    }
   });
 
   it('the watchdog reports a schedule paused directly in Temporal, and runs that never started', async () => {
