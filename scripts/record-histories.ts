@@ -16,7 +16,7 @@ import { TaskService } from '../src/tasks/service.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { alertStateWorkflowId } from '../src/workflows/alert-state.js';
 import { taskSpecSchema, type TaskSpecInput } from '../src/tasks/spec.js';
-import { freePort } from '../test/helpers/ports.js';
+import { freePort } from '../src/util/ports.js';
 import { testClient, testWorker } from '../test/helpers/temporal.js';
 
 const out = new URL('../test/replay/histories/', import.meta.url).pathname;

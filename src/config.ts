@@ -54,6 +54,12 @@ export const envSchema = z.object({
   SURECRON_WORKER_METRICS_PORT: blankIsUnset(port.optional()),
   /** Interface the worker's metrics endpoint binds to: loopback unless a scraper elsewhere needs it. */
   SURECRON_WORKER_METRICS_HOST: blankIsUnset(z.string().min(1).default('127.0.0.1')),
+  /** `npm run cluster`: Temporal server nodes, surecron workers, and history shards (fixed at first start). */
+  SURECRON_CLUSTER_NODES: blankIsUnset(z.coerce.number().int().min(1).max(9).default(3)),
+  SURECRON_CLUSTER_WORKERS: blankIsUnset(z.coerce.number().int().min(1).max(16).default(2)),
+  SURECRON_CLUSTER_SHARDS: blankIsUnset(z.coerce.number().int().min(1).max(16384).default(16)),
+  /** Set by `npm run cluster` for its API: `/readyz` also waits until every node of that cluster has joined. */
+  SURECRON_CLUSTER_FILE: optionalString,
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: blankIsUnset(z.string().min(1).default('default')),
   TEMPORAL_PORT: blankIsUnset(port.default(7233)),

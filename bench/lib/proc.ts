@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../src/util/ports.js';
 
 export { freePort };
 

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     logger,
     apiToken: config.SURECRON_API_TOKEN,
     namedTokens: config.SURECRON_API_TOKENS,
-    readiness: temporalReadiness(client, config.SURECRON_TASK_QUEUE),
+    readiness: temporalReadiness(client, config.SURECRON_TASK_QUEUE, config.SURECRON_CLUSTER_FILE),
     rateLimitPerMinute: config.SURECRON_API_RATE_LIMIT,
   });
   await app.listen({ host: config.SURECRON_API_HOST, port: config.SURECRON_API_PORT });

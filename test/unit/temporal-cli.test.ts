@@ -170,7 +170,7 @@ describe('resolveTemporalCli', () => {
       source: 'sdk download',
       attempts: [
         `no cached build at ${box.cached}`,
-        'go is not on PATH, so the CLI cannot be built',
+        'go is not on PATH, so Temporal CLI cannot be built',
         'no temporal on PATH',
       ],
     });
