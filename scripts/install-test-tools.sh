@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real: chromium (the Web UI browser test, driven by
-# playwright-core; no browser is downloaded from anywhere else) and prometheus (for its promtool, which checks
-# deploy/prometheus/alerts.yml and the Grafana queries). Idempotent: installs only what is missing. Exits 0 when
+# Installs the Debian packages the test suites drive for real: chromium (the Web UI browser test, driven by
+# playwright-core; no browser is downloaded from anywhere else), prometheus (for its promtool, which checks
+# deploy/prometheus/alerts.yml and the Grafana queries), and for `npm run cluster` and its tests PostgreSQL (the
+# cluster's database) and HAProxy (the gRPC load balancer). Idempotent: installs only what is missing. Exits 0 when
 # every tool is present afterwards, 1 otherwise.
 set -euo pipefail
 
 # tool path → Debian package that ships it
-declare -A TOOLS=([/usr/bin/chromium]=chromium [/usr/bin/promtool]=prometheus)
+declare -A TOOLS=([/usr/bin/chromium]=chromium [/usr/bin/promtool]=prometheus [/usr/sbin/haproxy]=haproxy
+  [/usr/lib/postgresql/*/bin/postgres]=postgresql)
+
+# A path may hold a glob (PostgreSQL's binaries live under their major version).
+present() { compgen -G "$1" >/dev/null && [[ -x "$(compgen -G "$1" | head -n1)" ]]; }
 
 missing=()
 for tool in "${!TOOLS[@]}"; do
-  if [[ -x "$tool" ]]; then echo "present: $tool"; else missing+=("${TOOLS[$tool]}"); fi
+  if present "$tool"; then echo "present: $tool"; else missing+=("${TOOLS[$tool]}"); fi
 done
 [[ ${#missing[@]} -eq 0 ]] && exit 0
 
@@ -26,6 +31,6 @@ fi
 
 status=0
 for tool in "${!TOOLS[@]}"; do
-  if [[ -x "$tool" ]]; then echo "installed: $tool"; else echo "install-test-tools: $tool is still missing" >&2; status=1; fi
+  if present "$tool"; then echo "installed: $tool"; else echo "install-test-tools: $tool is still missing" >&2; status=1; fi
 done
 exit $status

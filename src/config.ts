@@ -87,3 +87,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     variable,
   );
 }
+
+/**
+ * A configuration as environment variables again, for the processes a supervisor starts: the variables surecron
+ * knows come from `config` alone (never inherited from this process's environment), everything else is passed on.
+ */
+export function childEnv(config: Config, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const child: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(env).filter(([key]) => !knownEnvVars.includes(key)),
+  );
+  for (const [key, value] of Object.entries(config)) if (value !== undefined) child[key] = String(value);
+  return child;
+}

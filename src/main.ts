@@ -8,12 +8,10 @@ import { connectClient, ensureRetention, ensureSearchAttributes } from './client
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { temporalReadiness } from './readiness.js';
-import { applyTasks } from './tasks/apply.js';
-import { codeTasks } from './tasks/catalog.js';
+import { applyCodeTasks } from './apply.js';
 import { taskRules } from './tasks/rules.js';
 import { TaskService } from './tasks/service.js';
 import { TaskStore } from './tasks/store.js';
-import { validateTask } from './tasks/validate.js';
 import { resolveTemporalCli, TemporalCliNotFoundError } from './temporal/cli.js';
 import { startDevServer, type DevServer } from './temporal/dev-server.js';
 import { setUpWorkerRuntime } from './worker-runtime.js';
@@ -60,7 +58,6 @@ async function main(): Promise<void> {
     const store = new TaskStore(client, config.SURECRON_TASK_QUEUE);
     const service = new TaskService(client, store);
     const rules = taskRules(config.SURECRON_HTTP_ALLOWLIST);
-    const specs = codeTasks.map((task) => validateTask(task, rules));
 
     const runtime = await setUpWorkerRuntime(config, logger);
     const connection = await NativeConnection.connect({ address });
@@ -79,7 +76,7 @@ async function main(): Promise<void> {
     const running = worker.run();
     await prepareTaskQueue(client, config.SURECRON_TASK_QUEUE);
     // Changes are audited workflows, so tasks in code are applied once the worker runs.
-    const applied = await applyTasks(service.writer('code'), specs, { prune: true });
+    const applied = await applyCodeTasks(client, config);
     logger.info(applied, 'tasks in code applied');
 
     const token = loadOrCreateToken(dataDir, config.SURECRON_API_TOKEN);

@@ -2,7 +2,8 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { ClusterBinaryNotFoundError } from '../temporal/server-tools.js';
 import { onShutdownSignal } from '../util/shutdown.js';
-import { ClusterSetupError, startCluster } from './cluster.js';
+import { startCluster } from './cluster.js';
+import { ClusterSetupError } from './temporal-cluster.js';
 import { PostgresSetupError } from './postgres.js';
 import { TemporalSetupError } from './temporal-nodes.js';
 

@@ -78,7 +78,6 @@ export async function planNodes(count: number, postgres: PostgresInstance, shard
   for (let index = 1; index <= count; index += 1) {
     const host = '127.0.0.1';
     const env: Record<string, string> = {
-      DB: 'postgres12',
       POSTGRES_SEEDS: postgres.host,
       DB_PORT: String(postgres.port),
       POSTGRES_USER: postgres.user,

@@ -1,0 +1,172 @@
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { connectClient, ensureRetention, ensureSearchAttributes, waitForFrontend } from '../client.js';
+import { resolveClusterBinaries, type ClusterBinaries } from '../temporal/server-tools.js';
+import { freePort } from '../util/ports.js';
+import { loadBalancerProcess } from './load-balancer.js';
+import { joinedNodes } from './membership.js';
+import { postgresProcess, preparePostgres, waitForPostgres, type PostgresInstance } from './postgres.js';
+import { killLeftovers, Supervisor } from './supervisor.js';
+import { fixShardCount, nodeProcess, planNodes, setUpSchemas, type TemporalNode } from './temporal-nodes.js';
+
+const HAPROXY = '/usr/sbin/haproxy';
+
+/** Thrown when something the cluster needs is missing; the message says how to get it. */
+export class ClusterSetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterSetupError';
+  }
+}
+
+/** Polls `probe` every 0.5 s until it returns a value. @throws {ClusterSetupError} after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((done) => setTimeout(done, 500));
+  }
+  throw new ClusterSetupError(
+    `${what} did not happen within ${timeoutMs / 1000} s${lastError ? `: ${(lastError as Error).message}` : ''}`,
+  );
+}
+
+/** Registers the namespace if it is missing; a second start finds it. */
+async function ensureNamespace(address: string, namespace: string, retentionDays: number): Promise<void> {
+  const client = await connectClient({ address, namespace });
+  try {
+    try {
+      await client.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs(retentionDays * 86_400_000),
+      });
+    } catch (error) {
+      if (!/already exists|AlreadyExists/i.test((error as Error).message)) throw error;
+    }
+    await ensureRetention(client, retentionDays);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** Resolves once `address` (one node's frontend, or the load balancer) knows the namespace. */
+async function namespaceVisible(address: string, namespace: string): Promise<true | undefined> {
+  const client = await connectClient({ address, namespace });
+  try {
+    await client.workflowService.describeNamespace({ namespace });
+    return true;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+/** What `startTemporalCluster` needs. */
+export interface TemporalClusterOptions {
+  /** The cluster's own folder: PostgreSQL's data, logs, generated configs. */
+  dataDir: string;
+  /** Where the supervisor keeps the process list (`<data dir>/cluster.json`). */
+  clusterFile: string;
+  nodes: number;
+  shards: number;
+  /** The load balancer's port on 127.0.0.1. */
+  port: number;
+  namespace: string;
+  retentionDays: number;
+  logger: Logger;
+}
+
+/** A running Temporal cluster: PostgreSQL, the server nodes and the load balancer in front of them. */
+export interface TemporalCluster {
+  /** The load balancer: what every client connects to. */
+  address: string;
+  nodes: readonly TemporalNode[];
+  postgres: PostgresInstance;
+  supervisor: Supervisor;
+  binaries: ClusterBinaries;
+  /** Nodes whose four services heartbeat in the membership table now. */
+  joined(): Promise<string[]>;
+  /** Stops every supervised process, the last started first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real Temporal cluster on this machine, every process supervised: PostgreSQL (made on first use, schemas
+ * set up idempotently), `nodes` Temporal server nodes with all four services each, finding each other through the
+ * database, and HAProxy in front of their frontends on `port`, with the namespace and surecron's search attributes
+ * registered. The membership of the nodes is kept current in `cluster.json` (`members`).
+ * @throws {ClusterSetupError} (or a setup error of PostgreSQL, the schema tool or a binary) saying what is missing.
+ */
+export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
+  const { dataDir, clusterFile, logger, namespace } = options;
+  const logs = join(dataDir, 'logs');
+  mkdirSync(logs, { recursive: true });
+  const leftovers = killLeftovers(clusterFile);
+  if (leftovers.length) logger.warn({ processes: leftovers }, 'killed what an earlier cluster left running');
+
+  if (!existsSync(HAPROXY))
+    throw new ClusterSetupError(`HAProxy not found at ${HAPROXY}: install it with \`apt-get install -y haproxy\``);
+  const binaries = await resolveClusterBinaries({ onProgress: (line) => logger.info(line) });
+  const shards = fixShardCount(dataDir, options.shards);
+  const postgres = preparePostgres(dataDir, await freePort());
+  const supervisor = new Supervisor(clusterFile, logger);
+  let membership: NodeJS.Timeout | undefined;
+  const stop = async (): Promise<void> => {
+    clearInterval(membership);
+    await supervisor.stop();
+  };
+  try {
+    supervisor.start(postgresProcess(postgres, join(logs, 'postgres.log')));
+    await waitForPostgres(postgres, 60_000);
+    await setUpSchemas(binaries.sqlTool, postgres);
+
+    const nodes = await planNodes(options.nodes, postgres, shards);
+    // One node after the other: nodes starting together race to write the cluster metadata, and the losers exit.
+    const frontend = (node: TemporalNode): string => `${node.host}:${node.frontendPort}`;
+    const startNode = (node: TemporalNode): void =>
+      supervisor.start(nodeProcess(node, binaries.server, join(logs, `${node.name}.log`)));
+    for (const node of nodes) {
+      startNode(node);
+      await waitForFrontend(frontend(node), 120_000);
+    }
+    const joined = (): Promise<string[]> => joinedNodes(postgres, nodes);
+    const reportMembers = async (): Promise<void> => {
+      const names = await joined().catch(() => []);
+      supervisor.annotate({
+        members: { expected: nodes.length, joined: names, checkedAt: new Date().toISOString() },
+      });
+    };
+    membership = setInterval(() => void reportMembers(), 2_000);
+
+    const address = `127.0.0.1:${options.port}`;
+    supervisor.start(
+      loadBalancerProcess(
+        address,
+        nodes.map((node) => ({ name: node.name, address: frontend(node) })),
+        join(dataDir, 'haproxy.cfg'),
+        join(logs, 'haproxy.log'),
+      ),
+    );
+    await waitForFrontend(address, 30_000);
+    await ensureNamespace(address, namespace, options.retentionDays);
+    // A new namespace reaches each frontend's cache within seconds; workers started before would fail.
+    for (const node of nodes)
+      await waitFor(`namespace ${namespace} on ${node.name}`, 60_000, () =>
+        namespaceVisible(frontend(node), namespace),
+      );
+    const admin = await connectClient({ address, namespace });
+    await ensureSearchAttributes(admin).finally(() => admin.connection.close());
+    await reportMembers();
+    return { address, nodes, postgres, supervisor, binaries, joined, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
