@@ -65,6 +65,11 @@ export const envSchema = z.object({
   TEMPORAL_PORT: blankIsUnset(port.default(7233)),
   TEMPORAL_UI_PORT: blankIsUnset(port.default(8233)),
   TEMPORAL_CLI: optionalString,
+  /** `npm run cluster`: a `temporal-server` binary (with `temporal-sql-tool` beside it), and the Web UI server. */
+  TEMPORAL_SERVER: optionalString,
+  TEMPORAL_UI_SERVER: optionalString,
+  /** `npm run cluster`: PostgreSQL's server binaries (default: the newest /usr/lib/postgresql/<version>/bin). */
+  SURECRON_PG_BIN: optionalString,
 });
 
 /** The env var names surecron knows; deployment files may use only these. */

@@ -173,6 +173,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (cluster) figures.restarts = Object.fromEntries(entries().map((e) => [e.name, e.restarts]));
   await cluster?.stop();
   await new Promise((resolve) => sink?.close(resolve));
   const left = cluster ? entries().filter((e) => e.pid !== null) : [];
