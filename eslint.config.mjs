@@ -19,7 +19,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'test-results/', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'test-results/', 'bench/results/', 'scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
