@@ -29,7 +29,6 @@ import type { HandlerContext } from '../src/activities/handler.js';
 import { ensureSearchAttributes } from '../src/client.js';
 import { cliVersion, resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { applyTasks } from '../src/tasks/apply.js';
 import { TaskService } from '../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpec } from '../src/tasks/spec.js';
 import { TaskStore } from '../src/tasks/store.js';
@@ -47,6 +46,7 @@ import {
 } from './lib/api-child.js';
 import { freePort, ProcessSampler, rssBytes } from './lib/proc.js';
 import type { ProcessUse } from './lib/report.js';
+import { registrationSpecs, timedApply } from './lib/register.js';
 import { percentile } from './lib/stats.js';
 
 const TOKEN = 'bench-load-token-0123456789';
@@ -182,37 +182,6 @@ async function cannon(name: string, options: autocannon.Options): Promise<Latenc
   return latency;
 }
 
-/** Applies `specs` in batches through the audited apply path; stops once `budgetMs` is spent. */
-async function timedApply(
-  service: TaskService,
-  specs: readonly TaskSpec[],
-  budgetMs: number,
-  label: string,
-): Promise<{ applied: number; seconds: number; perSec: number; complete: boolean }> {
-  const writer = service.writer('bench-load');
-  const started = performance.now();
-  let applied = 0;
-  const batch = 250;
-  for (let i = 0; i < specs.length; i += batch) {
-    await applyTasks(writer, specs.slice(i, i + batch));
-    applied = Math.min(specs.length, i + batch);
-    const elapsed = performance.now() - started;
-    const rate = applied / (elapsed / 1000);
-    log(
-      `  ${label}: ${applied}/${specs.length} in ${(elapsed / 1000).toFixed(1)} s (${rate.toFixed(1)}/s, ` +
-        `all ${specs.length} projected at ${((specs.length / rate) | 0).toString()} s)`,
-    );
-    if (elapsed > budgetMs && applied < specs.length) break;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    applied,
-    seconds: Math.round(seconds * 10) / 10,
-    perSec: Math.round((applied / seconds) * 10) / 10,
-    complete: applied === specs.length,
-  };
-}
-
 function request<T>(child: ChildProcess, type: string): Promise<T> {
   return new Promise((resolve) => {
     const onMessage = (message: { type: string } & T): void => {
@@ -285,11 +254,13 @@ async function main(): Promise<void> {
     const tasks = loadTasks(taskCount);
     const dueRate = tasks.reduce((sum, t) => sum + 1 / t.periodS, 0);
     log(`applying ${taskCount} load tasks (due ${dueRate.toFixed(2)} runs/s on average)`);
+    const writer = service.writer('bench-load');
     const loadApply = await timedApply(
-      service,
+      writer,
       tasks.map((t) => t.spec),
       Infinity,
       'load tasks',
+      log,
     );
     const rssIdle = rss();
 
@@ -363,18 +334,11 @@ async function main(): Promise<void> {
     // 3. register many more tasks
     let register: Record<string, unknown> | undefined;
     if (registerCount > 0) {
-      const specs = Array.from({ length: registerCount }, (_, i) =>
-        taskSpecSchema.parse({
-          id: `reg-${String(i).padStart(5, '0')}`,
-          description: 'bench:load registration',
-          schedule: { cron: '0 0 1 1 *' },
-          handler: { type: 'function', name: 'heartbeat' },
-        }),
-      );
+      const specs = registrationSpecs(registerCount, 'heartbeat', 'bench:load registration');
       log(`applying ${registerCount} more tasks (budget ${budgetMin} min)`);
       const regSampler = new ProcessSampler(pids);
       regSampler.start();
-      const applied = await timedApply(service, specs, budgetMin * 60_000, 'registration');
+      const applied = await timedApply(writer, specs, budgetMin * 60_000, 'registration', log);
       const regProcesses = regSampler.stop();
       const listSampler = new ProcessSampler(pids);
       listSampler.start();

@@ -1,12 +1,15 @@
 /**
  * One system at one size, in a child process of bench/schedules.ts so each measurement has its own heap and its
  * own RSS. Protocol (IPC): → ready; ← window; → result (after the window and a drain); → stopped.
+ * Registration mode (`config.register`): → ready (a surecron worker runs); ← register; → registered; → stopped.
  */
 import { expectedFires } from './lib/cadence.js';
 import type { ChildMessage, ParentMessage, Recorder, RunRecord, RunnerConfig, RunningSystem } from './lib/protocol.js';
+import { registrationSpecs, timedApply } from './lib/register.js';
+import { TaskService } from '../src/tasks/service.js';
 import { startBullmq } from './systems/bullmq.js';
 import { startCroner } from './systems/croner.js';
-import { startSurecron } from './systems/surecron.js';
+import { startSurecron, startSurecronWorker } from './systems/surecron.js';
 import { startTemporal } from './systems/temporal.js';
 
 const starters: Record<RunnerConfig['system'], (config: RunnerConfig, record: Recorder) => Promise<RunningSystem>> = {
@@ -25,10 +28,54 @@ function send(message: ChildMessage): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Registers `config.size` surecron tasks (yearly cron, so none fires) with a surecron worker running, timed from
+ * the parent's `register`. The cluster is thrown away afterwards, so the tasks are not deleted.
+ */
+async function register(config: RunnerConfig, onMessage: Promise<ParentMessage>): Promise<void> {
+  const { via, budgetMs } = config.register as NonNullable<RunnerConfig['register']>;
+  const setupStarted = Date.now();
+  const { client, store, stopWorker } = await startSurecronWorker(config, () => undefined);
+  const specs = registrationSpecs(config.size, 'bench', 'bench:schedules registration');
+  await send({ type: 'ready', setupMs: Date.now() - setupStarted });
+  await onMessage;
+  const log = (line: string): void => {
+    process.stdout.write(`[${new Date().toISOString().slice(11, 19)}]   ${line}\n`);
+  };
+  // `store`: the calls the surecron scenario makes (TaskStore.create, source api, 16 at a time); `audited`: what
+  // `npm run apply` and bench/load.ts do (one audited taskChange workflow per task, applyTasks' default of 8).
+  const timing =
+    via === 'store'
+      ? await timedApply(store, specs, budgetMs, `register via ${via}`, log, { source: 'api', concurrency: 16 })
+      : await timedApply(
+          new TaskService(client, store).writer('bench-schedules'),
+          specs,
+          budgetMs,
+          `register via ${via}`,
+          log,
+        );
+  await send({ type: 'registered', ...timing });
+  const cleanupStarted = Date.now();
+  await stopWorker();
+  await send({ type: 'stopped', cleanupMs: Date.now() - cleanupStarted });
+}
+
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.BENCH_RUNNER_CONFIG ?? '') as RunnerConfig;
-  const state: { window?: ParentMessage } = {};
-  const windowReceived = new Promise<ParentMessage>((resolve) => {
+  // The parent went away (stopped early): nobody reads our results and its servers are gone.
+  process.once('disconnect', () => process.exit(1));
+  if (config.register) {
+    const registerReceived = new Promise<ParentMessage>((resolve) => {
+      process.on('message', (message: ParentMessage) => {
+        if (message.type === 'register') resolve(message);
+      });
+    });
+    await register(config, registerReceived);
+    return;
+  }
+  type WindowMessage = Extract<ParentMessage, { type: 'window' }>;
+  const state: { window?: WindowMessage } = {};
+  const windowReceived = new Promise<WindowMessage>((resolve) => {
     process.on('message', (message: ParentMessage) => {
       if (message.type === 'window') resolve(message);
     });

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 import { freePort } from '../../src/util/ports.js';
@@ -29,25 +29,103 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
+/** Proportional set size of a process in bytes (shared pages split among their users), or undefined. */
+export function pssBytes(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fields of /proc/<pid>/stat after the command name (field 3 onwards), or undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** `pid` and every live descendant of it. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(statFields(Number(entry))?.[1]);
+    if (!ppid) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    const next = queue.shift() as number;
+    tree.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return tree;
+}
+
+/**
+ * CPU time of `pid` and its descendants so far, in ms: user + system of every live process of the tree, plus what
+ * the root's reaped children used (cutime + cstime), so a child that exits in between is still counted.
+ */
+export function treeCpuMs(pid: number): number | undefined {
+  const root = statFields(pid);
+  if (!root) return undefined;
+  let ticks = Number(root[13]) + Number(root[14]);
+  for (const member of processTree(pid)) {
+    const fields = statFields(member);
+    if (fields) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / clockTicks;
+}
+
+/** Sum of the PSS of `pid` and its descendants, in bytes. */
+export function treePssBytes(pid: number): number | undefined {
+  if (!statFields(pid)) return undefined;
+  return processTree(pid).reduce((sum, member) => sum + (pssBytes(member) ?? 0), 0);
+}
+
+export interface SamplerOptions {
+  /**
+   * Names (keys of `pids`) measured as a process tree: the process and all its descendants (PostgreSQL's
+   * postmaster and its backends). Their memory is the sum of PSS (shared memory counted once), not VmRSS.
+   */
+  trees?: readonly string[];
+}
+
 /** Samples RSS of some processes once a second; mean and peak per process, plus CPU used between start and stop. */
 export class ProcessSampler {
   private readonly samples = new Map<string, number[]>();
   private readonly cpuStart = new Map<string, number>();
+  private readonly trees: ReadonlySet<string>;
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
 
-  constructor(private readonly pids: Readonly<Record<string, number>>) {}
+  constructor(
+    private readonly pids: Readonly<Record<string, number>>,
+    options: SamplerOptions = {},
+  ) {
+    this.trees = new Set(options.trees ?? []);
+  }
+
+  private cpu(name: string, pid: number): number | undefined {
+    return this.trees.has(name) ? treeCpuMs(pid) : cpuMs(pid);
+  }
 
   start(): void {
     this.startedAt = Date.now();
-    for (const [name, pid] of Object.entries(this.pids)) this.cpuStart.set(name, cpuMs(pid) ?? 0);
+    for (const [name, pid] of Object.entries(this.pids)) this.cpuStart.set(name, this.cpu(name, pid) ?? 0);
     this.sample();
     this.timer = setInterval(() => this.sample(), 1000);
   }
 
   private sample(): void {
     for (const [name, pid] of Object.entries(this.pids)) {
-      const rss = rssBytes(pid);
+      const rss = this.trees.has(name) ? treePssBytes(pid) : rssBytes(pid);
       if (rss !== undefined) this.samples.set(name, [...(this.samples.get(name) ?? []), rss]);
     }
   }
@@ -61,7 +139,7 @@ export class ProcessSampler {
     return Object.fromEntries(
       Object.entries(this.pids).map(([name, pid]) => {
         const values = this.samples.get(name) ?? [0];
-        const cpu = (cpuMs(pid) ?? 0) - (this.cpuStart.get(name) ?? 0);
+        const cpu = (this.cpu(name, pid) ?? 0) - (this.cpuStart.get(name) ?? 0);
         return [
           name,
           {

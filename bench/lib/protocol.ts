@@ -13,7 +13,16 @@ export interface RunnerConfig {
   bareBundle?: string;
   /** redis-server port (bullmq). */
   redisPort?: number;
+  /**
+   * Registration mode (surecron only, `size` tasks): no window; on `register` the runner writes the tasks
+   * (`registrationSpecs`, yearly cron) in batches through `applyTasks`, over the `TaskStore` as the surecron
+   * scenario creates its tasks (`store`) or over `TaskService.writer` (`audited`: one `taskChange` workflow each).
+   */
+  register?: { via: RegisterVia; budgetMs: number };
 }
+
+export const registerPaths = ['store', 'audited'] as const;
+export type RegisterVia = (typeof registerPaths)[number];
 
 /** One executed run: schedule index, nominal (intended) time and the time the handler started, epoch ms. */
 export type RunRecord = [i: number, nominal: number, start: number];
@@ -21,10 +30,11 @@ export type RunRecord = [i: number, nominal: number, start: number];
 export type ChildMessage =
   | { type: 'ready'; setupMs: number }
   | { type: 'result'; records: RunRecord[]; startedInWindow: number; drainMs: number }
+  | { type: 'registered'; applied: number; seconds: number; perSec: number; complete: boolean }
   | { type: 'stopped'; cleanupMs: number }
   | { type: 'error'; message: string };
 
-export type ParentMessage = { type: 'window'; t0: number; t1: number; drainMaxMs: number };
+export type ParentMessage = { type: 'window'; t0: number; t1: number; drainMaxMs: number } | { type: 'register' };
 
 /** What a running system gives the runner. */
 export interface RunningSystem {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { format, resolveConfig } from 'prettier';
-import type { SystemName } from './protocol.js';
+import type { RegisterVia, SystemName } from './protocol.js';
 import type { FireStats } from './stats.js';
 
 export interface ProcessUse {
@@ -9,9 +9,15 @@ export interface ProcessUse {
   cpuPct: number;
 }
 
+/** The Temporal server a scenario ran on: the CLI's embedded dev server, or a real multi-node cluster. */
+export const serverKinds = ['embedded', 'cluster'] as const;
+export type ServerKind = (typeof serverKinds)[number];
+
 export interface ScenarioResult {
   system: SystemName;
   size: number;
+  /** The Temporal systems only; absent in reports from before `--server` (they all ran embedded). */
+  server?: ServerKind;
   status: 'ok' | 'skipped' | 'failed';
   note?: string;
   setupMs?: number;
@@ -19,8 +25,30 @@ export interface ScenarioResult {
   cleanupMs?: number;
   window?: { t0: string; t1: string };
   stats?: FireStats;
-  /** Per process: `bench` (the child running the system's client/worker), `temporal server`, `redis-server`. */
+  /**
+   * Per process: `bench` (the child running the system's client/worker), `temporal server` (embedded) or every
+   * process of the cluster (`postgres` with its backends, `temporal-<i>`, `haproxy`), `redis-server`.
+   */
   processes?: Record<string, ProcessUse>;
+  /** Cluster processes the supervisor restarted during the scenario (their figures cover the first instance). */
+  restarts?: Record<string, number>;
+}
+
+/** `--register`: registering many surecron tasks on a fresh server. */
+export interface RegistrationResult {
+  server: ServerKind;
+  via: RegisterVia;
+  /** Tasks asked for. */
+  count: number;
+  status: 'ok' | 'failed';
+  note?: string;
+  applied?: number;
+  seconds?: number;
+  perSec?: number;
+  /** False when the budget ran out first (the rate still holds). */
+  complete?: boolean;
+  processes?: Record<string, ProcessUse>;
+  restarts?: Record<string, number>;
 }
 
 export interface Machine {
@@ -30,6 +58,8 @@ export interface Machine {
   os: string;
   node: string;
   temporalCli: string;
+  /** The server binary version the scenarios ran (embedded in the CLI, and the cluster's temporal-server). */
+  temporalServer?: string;
   temporalSdk: string;
   bullmq: string;
   ioredis: string;
@@ -45,8 +75,11 @@ export interface BenchReport {
   seconds: number;
   drainMaxS: number;
   machine: Machine;
+  /** The servers of the run, in order, with how the table names them (absent before `--server`: embedded). */
+  servers?: { kind: ServerKind; label: string }[];
   notes: string[];
   results: ScenarioResult[];
+  registrations?: RegistrationResult[];
 }
 
 export const labels: Record<SystemName, string> = {
@@ -73,6 +106,7 @@ function totalRss(result: ScenarioResult): number | undefined {
 function rssCell(result: ScenarioResult): string {
   const procs = result.processes;
   if (!procs) return '—';
+  if (result.server === 'cluster') return `${totalRss(result)}`; // per process in the table below
   const parts = Object.values(procs).map((p) => `${Math.round(p.rssPeakMb)}`);
   return parts.length > 1 ? `${totalRss(result)} (${parts.join(' + ')})` : `${totalRss(result)}`;
 }
@@ -82,14 +116,31 @@ function cpuCell(result: ScenarioResult): string {
   if (!procs) return '—';
   const parts = Object.values(procs).map((p) => `${Math.round(p.cpuPct)}`);
   const total = Math.round(Object.values(procs).reduce((sum, p) => sum + p.cpuPct, 0));
+  if (result.server === 'cluster') return `${total}`; // per process in the table below
   return parts.length > 1 ? `${total} (${parts.join(' + ')})` : `${total}`;
 }
 
-/** The results table: one row per size and system, with ratios against bare Temporal at the same size. */
+function withCluster(report: BenchReport): boolean {
+  return (report.servers ?? []).some((server) => server.kind === 'cluster');
+}
+
+/** The server a result ran on, as the table names it; BullMQ and croner run on none. */
+function serverCell(report: BenchReport, result: { server?: ServerKind }): string {
+  if (!result.server) return '—';
+  return report.servers?.find((server) => server.kind === result.server)?.label ?? result.server;
+}
+
+/**
+ * The results table: one row per size, server and system, with ratios against bare Temporal at the same size on
+ * the same server (BullMQ and croner: against bare Temporal on the first server of the run). The server column
+ * is there when the run includes the cluster.
+ */
 export function markdownTable(report: BenchReport): string {
+  const showServer = withCluster(report);
   const header = [
     'N',
     'system',
+    ...(showServer ? ['server'] : []),
     'due runs/s',
     'runs/s',
     'expected',
@@ -105,22 +156,30 @@ export function markdownTable(report: BenchReport): string {
     'p99 ÷ bare',
     'RSS ÷ bare',
   ];
-  const lines = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  const textColumns = showServer ? 3 : 2;
+  const lines = [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((h, i) => (i < textColumns ? ' --- ' : ' ---: ')).join('|')}|`,
+  ];
+  const firstServer = report.servers?.[0]?.kind;
   for (const size of report.sizes) {
-    const bare = report.results.find((r) => r.size === size && r.system === 'temporal' && r.status === 'ok');
     for (const result of report.results.filter((r) => r.size === size)) {
+      const server = result.server ?? firstServer;
+      const bare = report.results.find(
+        (r) => r.size === size && r.system === 'temporal' && r.status === 'ok' && (r.server ?? firstServer) === server,
+      );
       const s = result.stats;
+      const lead = [size, labels[result.system], ...(showServer ? [serverCell(report, result)] : [])];
       if (result.status !== 'ok' || !s) {
         lines.push(
-          `| ${size} | ${labels[result.system]} | ${size / 10} | ${result.status}: ${result.note ?? ''} |${' |'.repeat(header.length - 4)}`,
+          `| ${lead.join(' | ')} | ${size / 10} | ${result.status}: ${result.note ?? ''} |${' |'.repeat(header.length - lead.length - 2)}`,
         );
         continue;
       }
       const isBare = result.system === 'temporal';
       lines.push(
         `| ${[
-          size,
-          labels[result.system],
+          ...lead,
           s.dueRunsPerSec,
           s.runsPerSec,
           s.expected,
@@ -142,19 +201,97 @@ export function markdownTable(report: BenchReport): string {
   return lines.join('\n');
 }
 
+const restartsNote = (restarts: Record<string, number> | undefined): string =>
+  restarts && Object.keys(restarts).length
+    ? ` (restarted: ${Object.entries(restarts)
+        .map(([name, n]) => `${name} ${n}×`)
+        .join(', ')})`
+    : '';
+
+/**
+ * CPU % and peak memory of every process, one row per scenario or registration that ran with processes sampled,
+ * and the busiest process (most CPU): where the bottleneck is.
+ */
+export function processTable(report: BenchReport): string {
+  const rows: { lead: string[]; processes: Record<string, ProcessUse>; restarts?: Record<string, number> }[] = [];
+  for (const r of report.results) {
+    if (r.status === 'ok' && r.processes)
+      rows.push({
+        lead: [`${r.size}`, labels[r.system], serverCell(report, r)],
+        processes: r.processes,
+        ...(r.restarts ? { restarts: r.restarts } : {}),
+      });
+  }
+  for (const r of report.registrations ?? []) {
+    if (r.status === 'ok' && r.processes)
+      rows.push({
+        lead: [`register ${r.count}`, `surecron (${r.via})`, serverCell(report, r)],
+        processes: r.processes,
+        ...(r.restarts ? { restarts: r.restarts } : {}),
+      });
+  }
+  const names: string[] = [];
+  for (const row of rows) for (const name of Object.keys(row.processes)) if (!names.includes(name)) names.push(name);
+  const header = ['N', 'system', 'server', 'busiest (CPU %)', ...names];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i < 4 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const row of rows) {
+    const busiest = Object.entries(row.processes).sort(([, a], [, b]) => b.cpuPct - a.cpuPct)[0];
+    const cells = names.map((name) => {
+      const p = row.processes[name];
+      return p ? `${Math.round(p.cpuPct)} % / ${Math.round(p.rssPeakMb)} MB` : '—';
+    });
+    const top = busiest ? `${busiest[0]} (${Math.round(busiest[1].cpuPct)})${restartsNote(row.restarts)}` : '—';
+    lines.push(`| ${[...row.lead, top, ...cells].join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The `--register` table: time and rate of registering many surecron tasks, per server and path. */
+export function registrationTable(report: BenchReport): string {
+  const header = ['server', 'path', 'tasks', 'registered', 'time s', 'tasks/s', 'peak RSS MB', 'CPU %'];
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map((h, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];
+  for (const r of report.registrations ?? []) {
+    const lead = [serverCell(report, r), r.via === 'store' ? 'TaskStore.create' : 'audited (taskChange)', r.count];
+    if (r.status !== 'ok') {
+      lines.push(`| ${lead.join(' | ')} | ${r.status}: ${r.note ?? ''} |${' |'.repeat(header.length - 4)}`);
+      continue;
+    }
+    const procs = Object.values(r.processes ?? {});
+    lines.push(
+      `| ${[
+        ...lead,
+        `${r.applied}${r.complete ? '' : ' (budget spent)'}`,
+        r.seconds,
+        r.perSec,
+        procs.length ? Math.round(procs.reduce((sum, p) => sum + p.rssPeakMb, 0)) : '—',
+        procs.length ? Math.round(procs.reduce((sum, p) => sum + p.cpuPct, 0)) : '—',
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function machineLines(machine: Machine): string {
   return [
     `- CPU: ${machine.cpu}, ${machine.cores} cores; RAM ${machine.ramGb} GB; ${machine.os}`,
-    `- Node ${machine.node}; Temporal CLI ${machine.temporalCli}; TypeScript SDK ${machine.temporalSdk}`,
+    `- Node ${machine.node}; Temporal CLI ${machine.temporalCli}; ` +
+      `${machine.temporalServer ? `Temporal server ${machine.temporalServer}; ` : ''}TypeScript SDK ${machine.temporalSdk}`,
     `- BullMQ ${machine.bullmq} (ioredis ${machine.ioredis}) on redis-server ${machine.redis}; croner ${machine.croner}`,
   ].join('\n');
 }
 
 /** The generated section of BENCHMARKS.md. */
 export function markdownSection(report: BenchReport): string {
+  const cluster = withCluster(report);
+  const registrations = report.registrations ?? [];
+  const sized = report.sizes.length > 0;
   return [
-    `Run of ${report.startedAt} (took ${Math.round(report.durationS / 60)} min): sizes ${report.sizes.join(', ')}, ` +
-      `${report.seconds} s measurement window per scenario, drain up to ${report.drainMaxS} s.`,
+    `Run of ${report.startedAt} (took ${Math.round(report.durationS / 60)} min): ` +
+      (sized
+        ? `sizes ${report.sizes.join(', ')}, ${report.seconds} s measurement window per scenario, drain up to ${report.drainMaxS} s`
+        : 'registration only') +
+      (cluster ? `; servers: ${(report.servers ?? []).map((server) => server.label).join(', ')}` : '') +
+      '.',
     '',
     machineLines(report.machine),
     '',
@@ -164,15 +301,45 @@ export function markdownSection(report: BenchReport): string {
     report.command,
     '```',
     '',
-    markdownTable(report),
-    '',
+    ...(sized ? [markdownTable(report), ''] : []),
+    ...(registrations.length
+      ? [
+          `Registration of surecron tasks on a fresh server each (yearly cron, so they add no fires; a surecron ` +
+            `worker running; \`TaskStore.create\` = the calls the surecron scenario makes, source \`api\`, 16 at ` +
+            `a time; audited = one \`taskChange\` workflow per task, as \`npm run apply\` and bench:load do, 8 at ` +
+            `a time; batches of 250):`,
+          '',
+          registrationTable(report),
+          '',
+        ]
+      : []),
+    ...(cluster
+      ? [
+          'Per process, over the window (registration: over the registration), CPU % of one core / peak memory; ' +
+            '_busiest_ = the process with the most CPU:',
+          '',
+          processTable(report),
+          '',
+        ]
+      : []),
     ...(report.notes.length ? ['Notes from the run:', '', ...report.notes.map((n) => `- ${n}`), ''] : []),
-    'Columns: _due runs/s_ = N / 10 s; _runs/s_ = handler starts inside the window ÷ window; _expected_ = fires with ' +
-      'a nominal time inside the window; _missed_ = expected fires whose handler had not started by the end of the ' +
-      'drain; _dup_ = extra runs of one (schedule, nominal time); _p50…max_ = handler start − nominal time; ' +
-      '_peak RSS_ = sum over the processes involved (bench process running the client/worker, plus the Temporal dev ' +
-      'server or redis-server), sampled every second in the window; _CPU %_ = of one core over the window (200 = both ' +
-      'cores); _÷ bare_ = ratio to bare Temporal at the same N.',
+    ...(sized
+      ? [
+          'Columns: _due runs/s_ = N / 10 s; _runs/s_ = handler starts inside the window ÷ window; _expected_ = fires ' +
+            'with a nominal time inside the window; _missed_ = expected fires whose handler had not started by the ' +
+            'end of the drain; _dup_ = extra runs of one (schedule, nominal time); _p50…max_ = handler start − ' +
+            'nominal time; _peak RSS_ = sum over the processes involved (bench process running the client/worker, ' +
+            `plus the Temporal dev server${cluster ? ', every process of the cluster' : ''} or redis-server), ` +
+            'sampled every second in the window; _CPU %_ = of one core over the window (200 = both cores); _÷ bare_ = ratio to bare ' +
+            'Temporal at the same N' +
+            (cluster
+              ? ' on the same server (BullMQ and croner: on the first server of the run). On the cluster, ' +
+                '`postgres` is the postmaster with all its backends (memory: their PSS summed, so shared buffers ' +
+                'count once); each Temporal scenario gets a fresh cluster (new data dir, database, nodes, load ' +
+                'balancer), as each gets a fresh dev server embedded.'
+              : '.'),
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import type { HandlerContext } from '../../src/activities/handler.js';
 import { createHandlers } from '../../src/activities/handlers/index.js';
@@ -11,8 +12,11 @@ import { connect, deleteSchedule, runWorker } from './temporal-common.js';
 const TASK_QUEUE = 'bench-surecron';
 const taskId = (i: number): string => `bench-${String(i).padStart(4, '0')}`;
 
-/** surecron: tasks created through TaskStore, run by a surecron worker with an injected `bench` handler. */
-export async function startSurecron(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+/** A surecron worker with an injected `bench` handler that records each run's start, and the task store. */
+export async function startSurecronWorker(
+  config: RunnerConfig,
+  record: Recorder,
+): Promise<{ client: Client; store: TaskStore; stopWorker: () => Promise<void> }> {
   const { client, native } = await connect(config.address as string);
   const bench = async (_input: unknown, ctx: HandlerContext): Promise<void> => {
     const start = Date.now();
@@ -31,7 +35,12 @@ export async function startSurecron(config: RunnerConfig, record: Recorder): Pro
   };
   const worker = await createSurecronWorker(workerOptions);
   const { stopWorker } = runWorker(worker, client, native);
-  const store = new TaskStore(client, TASK_QUEUE);
+  return { client, store: new TaskStore(client, TASK_QUEUE), stopWorker };
+}
+
+/** surecron: tasks created through TaskStore, run by a surecron worker with an injected `bench` handler. */
+export async function startSurecron(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  const { client, store, stopWorker } = await startSurecronWorker(config, record);
   const indexes = Array.from({ length: config.size }, (_, i) => i);
   await mapLimit(indexes, 16, async (i) => {
     const offset = offsetSeconds(i);

@@ -13,6 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
 import { pino } from 'pino';
 import { startCluster, type Cluster } from '../../src/cluster/cluster.js';
 import type { ClusterProcessEntry } from '../../src/cluster/supervisor.js';
@@ -207,6 +208,26 @@ describe('surecron on a 3-node Temporal cluster', { timeout: 1_500_000 }, () => 
       schedules.schedules?.some((s) => s.scheduleId === 'example.heartbeat'),
       'the UI lists example.heartbeat',
     );
+
+    // What a person sees: Debian's chromium opens the schedules page of the cluster's Web UI.
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'].concat([
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ]),
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      page.setDefaultTimeout(30_000);
+      await page.goto(`${cluster.uiUrl}/namespaces/default/schedules`, { waitUntil: 'domcontentloaded' });
+      await page.getByRole('link', { name: 'example.heartbeat', exact: true }).first().waitFor();
+      mkdirSync(join(root, 'test-results'), { recursive: true });
+      await page.screenshot({ path: join(root, 'test-results', 'cluster-web-ui-schedules.png') });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('fires every task every second across the cluster, each fire once', async () => {
