@@ -9,7 +9,8 @@ import { connectClient } from '../client.js';
 import { childEnv, type Config } from '../config.js';
 import { workflowsPath } from '../worker.js';
 import type { ClusterProcessEntry } from './supervisor.js';
-import { startTemporalCluster, waitFor, type TemporalCluster } from './temporal-cluster.js';
+import { waitFor } from '../util/wait.js';
+import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
 import { webUiProcess } from './web-ui.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -95,13 +96,14 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
 
     const admin2 = await connectClient({ address, namespace });
     try {
-      await waitFor('a worker polling', 120_000, async () => {
+      const polling = async (): Promise<true | undefined> => {
         const { pollers } = await admin2.workflowService.describeTaskQueue({
           namespace,
           taskQueue: { name: config.SURECRON_TASK_QUEUE },
         });
         return pollers.length > 0 ? true : undefined;
-      });
+      };
+      await waitFor(polling, 120_000, 'a worker polling');
       logger.info(await applyCodeTasks(admin2, config), 'tasks in code applied');
     } finally {
       await admin2.connection.close();
@@ -119,7 +121,7 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       env: { ...surecronEnv, SURECRON_API_TOKEN: token.token, SURECRON_CLUSTER_FILE: clusterFile },
       logFile: join(logs, 'api.log'),
     });
-    await waitFor('the API answering', 60_000, async () => ((await fetch(`${apiUrl}/livez`)).ok ? true : undefined));
+    await waitFor(async () => ((await fetch(`${apiUrl}/livez`)).ok ? true : undefined), 60_000, 'the API answering');
 
     return {
       ...temporal,

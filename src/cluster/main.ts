@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { ClusterBinaryNotFoundError } from '../temporal/server-tools.js';
 import { onShutdownSignal } from '../util/shutdown.js';
+import { WaitTimeoutError } from '../util/wait.js';
 import { startCluster } from './cluster.js';
 import { ClusterSetupError } from './temporal-cluster.js';
 import { PostgresSetupError } from './postgres.js';
@@ -61,6 +62,7 @@ main().then(
       ClusterBinaryNotFoundError,
       PostgresSetupError,
       TemporalSetupError,
+      WaitTimeoutError,
     ].some((type) => error instanceof type);
     process.stderr.write(
       `surecron cluster: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}\n`,

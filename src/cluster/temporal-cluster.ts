@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { connectClient, ensureRetention, ensureSearchAttributes, waitForFrontend } from '../client.js';
 import { resolveClusterBinaries, type ClusterBinaries } from '../temporal/server-tools.js';
 import { freePort } from '../util/ports.js';
+import { waitFor } from '../util/wait.js';
 import { loadBalancerProcess } from './load-balancer.js';
 import { joinedNodes } from './membership.js';
 import { postgresProcess, preparePostgres, waitForPostgres, type PostgresInstance } from './postgres.js';
@@ -19,24 +20,6 @@ export class ClusterSetupError extends Error {
     super(message);
     this.name = 'ClusterSetupError';
   }
-}
-
-/** Polls `probe` every 0.5 s until it returns a value. @throws {ClusterSetupError} after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((done) => setTimeout(done, 500));
-  }
-  throw new ClusterSetupError(
-    `${what} did not happen within ${timeoutMs / 1000} s${lastError ? `: ${(lastError as Error).message}` : ''}`,
-  );
 }
 
 /** Registers the namespace if it is missing; a second start finds it. */
@@ -158,8 +141,10 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     await ensureNamespace(address, namespace, options.retentionDays);
     // A new namespace reaches each frontend's cache within seconds; workers started before would fail.
     for (const node of nodes)
-      await waitFor(`namespace ${namespace} on ${node.name}`, 60_000, () =>
-        namespaceVisible(frontend(node), namespace),
+      await waitFor(
+        () => namespaceVisible(frontend(node), namespace),
+        60_000,
+        `namespace ${namespace} on ${node.name}`,
       );
     const admin = await connectClient({ address, namespace });
     await ensureSearchAttributes(admin).finally(() => admin.connection.close());
