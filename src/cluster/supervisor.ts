@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 
@@ -38,6 +38,9 @@ export interface ProcessSpec {
   stopTimeoutMs?: number;
 }
 
+/** util-linux's `setpriv` (Essential in Debian): sets the parent-death signal, then executes the real command. */
+const SETPRIV = '/usr/bin/setpriv';
+
 /** Restart backoff: 0.5 s doubling to 10 s; a process that ran 30 s starts over at 0.5 s. */
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
@@ -54,7 +57,8 @@ interface Managed {
 /**
  * Runs the cluster's processes the way an orchestrator would: each in its own process group (a terminal's Ctrl-C
  * reaches the supervisor only, which then stops them in order), restarted with backoff when it dies, every start
- * and exit logged, and `cluster.json` rewritten (atomically) whenever a pid changes.
+ * and exit logged, and `cluster.json` rewritten (atomically) whenever a pid changes. Each is started with a
+ * parent-death signal, so the kernel kills it if the supervisor dies without stopping it.
  */
 export class Supervisor {
   private readonly managed: Managed[] = [];
@@ -126,7 +130,11 @@ export class Supervisor {
     mkdirSync(dirname(spec.logFile), { recursive: true });
     const log = openSync(spec.logFile, 'a');
     const started = Date.now();
-    const child = spawn(spec.command, spec.args, {
+    // The kernel kills the child if the supervisor itself dies, even by `kill -9`: nothing outlives the cluster.
+    const [command, args] = existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', spec.command, ...spec.args]]
+      : [spec.command, spec.args];
+    const child = spawn(command, args, {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       detached: true,
