@@ -6,6 +6,7 @@
  * Arguments narrow the run to files whose path contains one of them: `npm test -- cron api`.
  */
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,8 @@ async function main(): Promise<number> {
   const files = testFiles(join(root, 'test'))
     .filter((file) => filters.length === 0 || filters.some((f) => relative(root, file).includes(f)))
     .sort();
+  // chromium, promtool, PostgreSQL, HAProxy: installed when missing (as root), else the tests that need one say how.
+  spawnSync('bash', [join(root, 'scripts/install-debian-packages.sh')], { stdio: 'inherit' });
   const workDir = mkdtempSync(join(tmpdir(), 'surecron-test-'));
   const started = Date.now();
   const executable = await resolveTemporalCli();

@@ -1,6 +1,8 @@
 import { msToTs } from '@temporalio/common/lib/time.js';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { connectClient, ensureRetention, ensureSearchAttributes, waitForFrontend } from '../client.js';
 import { resolveClusterBinaries, type ClusterBinaries } from '../temporal/server-tools.js';
@@ -8,11 +10,42 @@ import { freePort } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { loadBalancerProcess } from './load-balancer.js';
 import { joinedNodes } from './membership.js';
-import { postgresProcess, preparePostgres, waitForPostgres, type PostgresInstance } from './postgres.js';
+import {
+  findPostgresBin,
+  postgresProcess,
+  preparePostgres,
+  waitForPostgres,
+  type PostgresInstance,
+} from './postgres.js';
 import { killLeftovers, Supervisor } from './supervisor.js';
 import { fixShardCount, nodeProcess, planNodes, setUpSchemas, type TemporalNode } from './temporal-nodes.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
+const installScript = fileURLToPath(new URL('../../scripts/install-debian-packages.sh', import.meta.url));
+
+function postgresPresent(): boolean {
+  try {
+    findPostgresBin();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * HAProxy and PostgreSQL come from Debian: when one is missing, `scripts/install-debian-packages.sh` installs it
+ * (as root, with apt-get) or says which `apt-get` line to run.
+ * @throws {ClusterSetupError} when they are still missing afterwards.
+ */
+function ensureDebianPackages(logger: Logger): void {
+  if (existsSync(HAPROXY) && postgresPresent()) return;
+  logger.info('installing HAProxy and PostgreSQL from Debian (first time only)');
+  const result = spawnSync('bash', [installScript, 'haproxy', 'postgresql'], { encoding: 'utf8' });
+  if (existsSync(HAPROXY) && postgresPresent()) return;
+  throw new ClusterSetupError(
+    `HAProxy and PostgreSQL are needed and could not be installed: ${(result.stderr || result.stdout).trim().split('\n').join(' | ')}`,
+  );
+}
 
 /** Thrown when something the cluster needs is missing; the message says how to get it. */
 export class ClusterSetupError extends Error {
@@ -94,8 +127,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const leftovers = killLeftovers(clusterFile);
   if (leftovers.length) logger.warn({ processes: leftovers }, 'killed what an earlier cluster left running');
 
-  if (!existsSync(HAPROXY))
-    throw new ClusterSetupError(`HAProxy not found at ${HAPROXY}: install it with \`apt-get install -y haproxy\``);
+  ensureDebianPackages(logger);
   const binaries = await resolveClusterBinaries({ onProgress: (line) => logger.info(line) });
   const shards = fixShardCount(dataDir, options.shards);
   const postgres = preparePostgres(dataDir, await freePort());

@@ -8,6 +8,7 @@
  * test-results/cluster.json.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,8 @@ async function everyFireOnce(label: string, from: number, to: number, waitMs = 1
 }
 
 before(async () => {
+  // The browser check needs Debian's chromium (the cluster itself installs PostgreSQL and HAProxy when missing).
+  spawnSync('bash', [join(root, 'scripts/install-debian-packages.sh'), 'chromium'], { stdio: 'inherit' });
   received.clear();
   sink = createServer((request, response) => {
     const key = request.headers['idempotency-key'];

@@ -1,7 +1,7 @@
 /**
  * The two UIs `npm start` advertises, seen through a real browser: the Temporal Web UI (schedules, a schedule's
  * detail with its note, the task's runs) and the API's Swagger UI. Drives Debian's chromium (/usr/bin/chromium,
- * installed by scripts/install-test-tools.sh) with playwright-core and saves full-page screenshots to test-results/.
+ * installed by scripts/install-debian-packages.sh) with playwright-core and saves full-page screenshots to test-results/.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -81,7 +81,7 @@ describe('npm start: the Web UI and the API docs in a browser', () => {
   it('lists the example schedule with its note and runs in the Temporal Web UI, and serves Swagger UI', async (t) => {
     assert.ok(
       existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: run \`bash scripts/install-test-tools.sh\` (as root; installs Debian's chromium package)`,
+      `${CHROMIUM} is missing: run \`bash scripts/install-debian-packages.sh\` (as root; installs Debian's chromium package)`,
     );
     const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
     assert.ok(cli, 'npm test provides the Temporal CLI');

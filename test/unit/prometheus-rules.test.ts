@@ -233,12 +233,12 @@ describe('deploy/prometheus/alerts.yml', () => {
 /** Runs promtool; undefined if it is not installed. */
 /**
  * Runs promtool; undefined when it is not installed, which only a developer's machine may skip: CI installs it
- * (scripts/install-test-tools.sh), so there a missing promtool fails the test.
+ * (scripts/install-debian-packages.sh), so there a missing promtool fails the test.
  */
 function promtool(args: string[]): { status: number | null; output: string } | undefined {
   const result = spawnSync('promtool', args, { encoding: 'utf8' });
   if (result.error && 'code' in result.error && result.error.code === 'ENOENT') {
-    assert.ok(!process.env.CI, 'promtool is not on PATH in CI: run scripts/install-test-tools.sh');
+    assert.ok(!process.env.CI, 'promtool is not on PATH in CI: run scripts/install-debian-packages.sh');
     return undefined;
   }
   return { status: result.status, output: `${result.stdout}${result.stderr}` };

@@ -4,11 +4,19 @@
 # deploy/prometheus/alerts.yml and the Grafana queries), and for `npm run cluster` and its tests PostgreSQL (the
 # cluster's database) and HAProxy (the gRPC load balancer). Idempotent: installs only what is missing. Exits 0 when
 # every tool is present afterwards, 1 otherwise.
+#
+# Arguments narrow it to some packages: `install-debian-packages.sh haproxy postgresql` (what `npm run cluster` asks for).
 set -euo pipefail
 
 # tool path → Debian package that ships it
 declare -A TOOLS=([/usr/bin/chromium]=chromium [/usr/bin/promtool]=prometheus [/usr/sbin/haproxy]=haproxy
   [/usr/lib/postgresql/*/bin/postgres]=postgresql)
+
+if [[ $# -gt 0 ]]; then
+  for tool in "${!TOOLS[@]}"; do
+    [[ " $* " == *" ${TOOLS[$tool]} "* ]] || unset "TOOLS[$tool]"
+  done
+fi
 
 # A path may hold a glob (PostgreSQL's binaries live under their major version).
 present() { compgen -G "$1" >/dev/null && [[ -x "$(compgen -G "$1" | head -n1)" ]]; }
@@ -31,6 +39,6 @@ fi
 
 status=0
 for tool in "${!TOOLS[@]}"; do
-  if present "$tool"; then echo "installed: $tool"; else echo "install-test-tools: $tool is still missing" >&2; status=1; fi
+  if present "$tool"; then echo "installed: $tool"; else echo "install-debian-packages: $tool is still missing" >&2; status=1; fi
 done
 exit $status
