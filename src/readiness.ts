@@ -15,8 +15,8 @@ interface ClusterMembers {
 /** A membership report older than this is not believed: the cluster's supervisor is gone or stuck. */
 const MEMBERS_FRESH_MS = 15_000;
 
-/** `ok (3/3 nodes joined)`, or why not. */
-async function clusterCheck(clusterFile: string): Promise<{ ok: boolean; detail: string }> {
+/** The `cluster` check of `/readyz`: `ok (3/3 nodes joined)` from `npm run cluster`'s `cluster.json`, or why not. */
+export async function clusterCheck(clusterFile: string): Promise<{ ok: boolean; detail: string }> {
   let members: ClusterMembers | undefined;
   try {
     members = (JSON.parse(await readFile(clusterFile, 'utf8')) as { members?: ClusterMembers }).members;
