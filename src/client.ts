@@ -85,3 +85,28 @@ export async function ensureSearchAttributes(client: Client): Promise<void> {
     if (!/already exists/i.test((error as Error).message)) throw error;
   }
 }
+
+const probeValue: Record<string, string> = {
+  [SearchAttributeType.KEYWORD]: '"probe"',
+  [SearchAttributeType.KEYWORD_LIST]: '"probe"',
+  [SearchAttributeType.DATETIME]: '"2000-01-01T00:00:00Z"',
+  [SearchAttributeType.INT]: '0',
+};
+
+/**
+ * True once the frontend behind `client` resolves every surecron search attribute in visibility queries. On a
+ * cluster each frontend learns of newly registered attributes from its namespace cache, a moment after the
+ * registration: until then, creating a task there fails with "no mapping defined for search attribute".
+ */
+export async function searchAttributesResolvable(client: Client): Promise<boolean> {
+  const query = Object.values(searchAttributes)
+    .map((key) => `${key.name} = ${probeValue[key.type] ?? '"probe"'}`)
+    .join(' AND ');
+  try {
+    await client.workflowService.countWorkflowExecutions({ namespace: client.options.namespace, query });
+    return true;
+  } catch (error) {
+    if (/search attribute/i.test((error as Error).message)) return false;
+    throw error;
+  }
+}

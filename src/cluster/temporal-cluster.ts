@@ -4,7 +4,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { connectClient, ensureRetention, ensureSearchAttributes, waitForFrontend } from '../client.js';
+import {
+  connectClient,
+  ensureRetention,
+  ensureSearchAttributes,
+  searchAttributesResolvable,
+  waitForFrontend,
+} from '../client.js';
 import { resolveClusterBinaries, type ClusterBinaries } from '../temporal/server-tools.js';
 import { freePort } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
@@ -180,6 +186,15 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       );
     const admin = await connectClient({ address, namespace });
     await ensureSearchAttributes(admin).finally(() => admin.connection.close());
+    // Likewise the search attributes: a task created through a frontend that has not seen them yet is refused.
+    for (const node of nodes) {
+      const direct = await connectClient({ address: frontend(node), namespace });
+      await waitFor(
+        async () => ((await searchAttributesResolvable(direct)) ? true : undefined),
+        60_000,
+        `surecron's search attributes on ${node.name}`,
+      ).finally(() => direct.connection.close());
+    }
     await reportMembers();
     return { address, nodes, postgres, supervisor, binaries, joined, stop };
   } catch (error) {
