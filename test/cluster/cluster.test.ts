@@ -18,7 +18,7 @@ import { chromium } from 'playwright-core';
 import { pino } from 'pino';
 import { startCluster, type Cluster } from '../../src/cluster/cluster.js';
 import type { ClusterProcessEntry } from '../../src/cluster/supervisor.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { freePort } from '../../src/util/ports.js';
 
 const TASKS = 8;
@@ -33,6 +33,7 @@ const received = new Map<string, number[]>();
 let sink: Server;
 let sinkUrl: string;
 let cluster: Cluster;
+let config: Config;
 let workDir: string;
 const taskIds = Array.from({ length: TASKS }, (_, i) => `cluster-${process.pid}-${i}`);
 const figures: Record<string, unknown> = {};
@@ -147,7 +148,7 @@ before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'surecron-cluster-test-'));
   // PostgreSQL runs as its own user when the tests run as root: it must be able to pass through this folder.
   chmodSync(workDir, 0o711);
-  const config = loadConfig({
+  config = loadConfig({
     SURECRON_DATA_DIR: workDir,
     SURECRON_CLUSTER_NODES: '3',
     SURECRON_CLUSTER_WORKERS: '2',
@@ -295,5 +296,35 @@ describe('surecron on a 3-node Temporal cluster', { timeout: 1_500_000 }, () => 
     await everyFireOnce('lb restart', from, second(Date.now()) - 1000);
     const { status } = await api('GET', `/v1/tasks/${taskIds[0]}`);
     assert.equal(status, 200, 'the API reaches Temporal through the new load balancer');
+  });
+
+  it('stops everything, and a second start on the same data finds every schedule and all history', async () => {
+    const before = second(Date.now()) - 1000;
+    const history = `from=${new Date(before - 10_000 + 1).toISOString()}&to=${new Date(before + 1).toISOString()}`;
+    const pids = entries().map((e) => e.pid as number);
+    const stopped = Date.now();
+    await cluster.stop();
+    figures['stop'] = { stopMs: Date.now() - stopped };
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(alive, [], 'no process of the cluster outlives its stop');
+    const restarted = Date.now();
+    cluster = await startCluster(config, pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' }));
+    figures['second start'] = { startupMs: Date.now() - restarted };
+    for (const id of taskIds) {
+      const { status } = await api('GET', `/v1/tasks/${id}`);
+      assert.equal(status, 200, `${id} is still there`);
+      const { body } = await api<Ledger>('GET', `/v1/tasks/${id}/ledger?${history}`);
+      assert.equal(body.summary.succeeded, 10, `${id}: the runs of the 10 s before the stop are still in its history`);
+    }
+    const from = Date.now();
+    await sleep(10_000);
+    await everyFireOnce('after second start', from, second(Date.now()) - 1000);
   });
 });
