@@ -46,6 +46,10 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
     namespace,
     retentionDays: config.SURECRON_RETENTION_DAYS,
     logger,
+    otherPorts: [
+      ['TEMPORAL_UI_PORT', config.TEMPORAL_UI_PORT],
+      ['SURECRON_API_PORT', config.SURECRON_API_PORT],
+    ],
   });
   const { address, supervisor, binaries } = temporal;
   try {
@@ -121,7 +125,11 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       env: { ...surecronEnv, SURECRON_API_TOKEN: token.token, SURECRON_CLUSTER_FILE: clusterFile },
       logFile: join(logs, 'api.log'),
     });
-    await waitFor(async () => ((await fetch(`${apiUrl}/livez`)).ok ? true : undefined), 60_000, 'the API answering');
+    await waitFor(
+      async () => ((await fetch(`${apiUrl}/livez`, { signal: AbortSignal.timeout(2_000) })).ok ? true : undefined),
+      60_000,
+      'the API answering',
+    );
 
     return {
       ...temporal,

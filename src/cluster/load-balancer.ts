@@ -16,6 +16,8 @@ export function haproxyConfig(listen: string, backends: readonly Backend[]): str
   return [
     'global',
     '  maxconn 4000',
+    // Never share the port with another listener (another cluster's HAProxy, a dev server): fail instead.
+    '  noreuseport',
     'defaults',
     '  mode http',
     '  timeout connect 2s',

@@ -45,13 +45,18 @@ export interface PostgresInstance {
  * overrides). Debian's `postgresql` package puts them there and nothing on PATH.
  * @throws {PostgresSetupError} with the install command when none is there.
  */
-export function findPostgresBin(env: NodeJS.ProcessEnv = process.env): string {
+export function findPostgresBin(env: NodeJS.ProcessEnv = process.env, dataDir?: string): string {
+  // A data dir can only be run by the major version that made it.
+  const made =
+    dataDir && existsSync(join(dataDir, 'PG_VERSION')) ? readFileSync(join(dataDir, 'PG_VERSION'), 'utf8').trim() : '';
   const candidates = env.SURECRON_PG_BIN
     ? [env.SURECRON_PG_BIN]
-    : (existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [])
-        .filter((version) => /^\d+$/.test(version))
-        .sort((a, b) => Number(b) - Number(a))
-        .map((version) => join('/usr/lib/postgresql', version, 'bin'));
+    : made
+      ? [join('/usr/lib/postgresql', made, 'bin')]
+      : (existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql') : [])
+          .filter((version) => /^\d+$/.test(version))
+          .sort((a, b) => Number(b) - Number(a))
+          .map((version) => join('/usr/lib/postgresql', version, 'bin'));
   const found = candidates.find((dir) => isExecutable(join(dir, 'postgres')) && isExecutable(join(dir, 'initdb')));
   if (found) return found;
   throw new PostgresSetupError(
@@ -87,8 +92,14 @@ function ensureTraversable(dir: string, owned: string, user: string): void {
   }
 }
 
+/**
+ * PostgreSQL's environment: nothing of this process's (it may hold surecron's secrets, readable by the postgres user
+ * through /proc), and a locale every Debian system has.
+ */
+const postgresEnv = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' });
+
 function run(command: string, args: string[], options: { uid?: number; gid?: number }): void {
-  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  const result = spawnSync(command, args, { encoding: 'utf8', env: postgresEnv(), ...options });
   if (result.status !== 0)
     throw new PostgresSetupError(`${command} ${args[0] ?? ''} failed: ${(result.stderr || result.stdout).trim()}`);
 }
@@ -99,9 +110,9 @@ function run(command: string, args: string[], options: { uid?: number; gid?: num
  * A second call finds the same data and password.
  */
 export function preparePostgres(root: string, port: number, env: NodeJS.ProcessEnv = process.env): PostgresInstance {
-  const binDir = findPostgresBin(env);
-  const user = unprivilegedUser();
   const dataDir = join(root, 'postgres');
+  const binDir = findPostgresBin(env, dataDir);
+  const user = unprivilegedUser();
   const passwordFile = join(root, 'postgres-password');
   mkdirSync(root, { recursive: true });
   if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
@@ -165,6 +176,7 @@ export function postgresProcess(instance: PostgresInstance, logFile: string): Pr
       '-c',
       'shared_buffers=256MB',
     ],
+    env: postgresEnv(),
     uid: instance.uid,
     gid: instance.gid,
     logFile,

@@ -144,8 +144,8 @@ export class Supervisor {
     });
     closeSync(log);
     managed.child = child;
-    child.on('error', (error) => this.logger.error({ process: spec.name, err: error }, 'process failed to start'));
-    child.once('exit', (code, signal) => {
+    const exited = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (managed.child !== child) return;
       managed.child = undefined;
       this.write();
       if (this.stopping) return;
@@ -162,6 +162,12 @@ export class Supervisor {
         managed.restarts += 1;
         this.spawn(managed);
       }, delayMs);
+    };
+    child.once('exit', exited);
+    child.on('error', (error) => {
+      this.logger.error({ process: spec.name, err: error }, 'process failed to start');
+      // Spawning itself failed (no 'exit' follows): try again later, as for a process that died.
+      if (child.pid === undefined) exited(null, null);
     });
     if (child.pid !== undefined) {
       this.logger.info({ process: spec.name, role: spec.role, pid: child.pid, address: spec.address }, 'started');
@@ -178,7 +184,7 @@ export class Supervisor {
 
 function stopChild(managed: Managed): Promise<void> {
   const { child, spec } = managed;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), spec.stopTimeoutMs ?? 15_000);
     child.once('exit', () => {
@@ -187,6 +193,21 @@ function stopChild(managed: Managed): Promise<void> {
     });
     child.kill(spec.stopSignal ?? 'SIGTERM');
   });
+}
+
+/**
+ * The pid of the supervisor that wrote `clusterFile` when it still runs (a Node process), else undefined: a cluster
+ * must not be started twice on one data dir.
+ */
+export function liveSupervisor(clusterFile: string): number | undefined {
+  try {
+    const { supervisor } = JSON.parse(readFileSync(clusterFile, 'utf8')) as { supervisor?: number };
+    if (!supervisor || supervisor === process.pid) return undefined;
+    const executable = readFileSync(`/proc/${supervisor}/cmdline`, 'utf8').split('\0')[0] ?? '';
+    return /node/.test(executable) ? supervisor : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   waitForFrontend,
 } from '../client.js';
 import { resolveClusterBinaries, type ClusterBinaries } from '../temporal/server-tools.js';
-import { freePort } from '../util/ports.js';
+import { freePort, portFree } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { loadBalancerProcess } from './load-balancer.js';
 import { joinedNodes } from './membership.js';
@@ -23,7 +23,7 @@ import {
   waitForPostgres,
   type PostgresInstance,
 } from './postgres.js';
-import { killLeftovers, Supervisor } from './supervisor.js';
+import { killLeftovers, liveSupervisor, Supervisor } from './supervisor.js';
 import { fixShardCount, nodeProcess, planNodes, setUpSchemas, type TemporalNode } from './temporal-nodes.js';
 
 const HAPROXY = '/usr/sbin/haproxy';
@@ -103,6 +103,8 @@ export interface TemporalClusterOptions {
   namespace: string;
   retentionDays: number;
   logger: Logger;
+  /** Further ports the cluster will listen on (env var name, port): checked free before anything starts. */
+  otherPorts?: readonly (readonly [string, number])[];
 }
 
 /** A running Temporal cluster: PostgreSQL, the server nodes and the load balancer in front of them. */
@@ -130,6 +132,13 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const { dataDir, clusterFile, logger, namespace } = options;
   const logs = join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
+  const running = liveSupervisor(clusterFile);
+  if (running)
+    throw new ClusterSetupError(
+      `a cluster is already running on this data dir (supervisor pid ${running}): stop it first`,
+    );
+  for (const [name, port] of [['TEMPORAL_PORT', options.port], ...(options.otherPorts ?? [])] as const)
+    if (!(await portFree(port))) throw new ClusterSetupError(`${name}=${port} is taken by another process`);
   const leftovers = killLeftovers(clusterFile);
   if (leftovers.length) logger.warn({ processes: leftovers }, 'killed what an earlier cluster left running');
 
@@ -138,6 +147,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const shards = fixShardCount(dataDir, options.shards);
   const postgres = preparePostgres(dataDir, await freePort());
   const supervisor = new Supervisor(clusterFile, logger);
+  supervisor.annotate({ supervisor: process.pid });
   let membership: NodeJS.Timeout | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(membership);
@@ -159,7 +169,8 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     }
     const joined = (): Promise<string[]> => joinedNodes(postgres, nodes);
     const reportMembers = async (): Promise<void> => {
-      const names = await joined().catch(() => []);
+      // A node killed a moment ago still looks fresh in the table for up to 30 s: only running ones count.
+      const names = (await joined().catch(() => [])).filter((name) => supervisor.pid(name) !== undefined);
       supervisor.annotate({
         members: { expected: nodes.length, joined: names, checkedAt: new Date().toISOString() },
       });

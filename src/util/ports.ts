@@ -34,12 +34,16 @@ export async function freeLowPort(taken: ReadonlySet<number> = new Set()): Promi
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = 20_000 + Math.floor(Math.random() * 12_768);
     if (taken.has(port)) continue;
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
+    if (await portFree(port)) return port;
   }
   throw new Error('no free port found in [20000, 32768)');
+}
+
+/** True when nothing listens on `port` of 127.0.0.1 now (a bind succeeds). */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { haproxyConfig } from '../../src/cluster/load-balancer.js';
-import { killLeftovers, Supervisor, type ClusterProcessEntry } from '../../src/cluster/supervisor.js';
+import { killLeftovers, liveSupervisor, Supervisor, type ClusterProcessEntry } from '../../src/cluster/supervisor.js';
 import { fixShardCount, planNodes, TemporalSetupError } from '../../src/cluster/temporal-nodes.js';
 import { childEnv, loadConfig } from '../../src/config.js';
 import { clusterCheck } from '../../src/readiness.js';
@@ -203,6 +203,30 @@ describe('Supervisor', () => {
     } finally {
       ours.kill('SIGKILL');
       other.kill('SIGKILL');
+    }
+  });
+
+  it('knows a cluster already runs on a data dir by its live supervisor, and only then', async () => {
+    const file = join(dir(), 'cluster.json');
+    const node = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+    const sleeper = spawn('/usr/bin/sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await sleep(200);
+      const claim = (pid: number | undefined): void =>
+        writeFileSync(file, JSON.stringify({ processes: [], supervisor: pid }));
+      claim(node.pid);
+      assert.equal(liveSupervisor(file), node.pid, 'a running node process holds the data dir');
+      claim(sleeper.pid);
+      assert.equal(liveSupervisor(file), undefined, 'a reused pid running something else does not');
+      claim(process.pid);
+      assert.equal(liveSupervisor(file), undefined, 'this process itself does not');
+      node.kill('SIGKILL');
+      await sleep(200);
+      claim(node.pid);
+      assert.equal(liveSupervisor(file), undefined, 'a dead supervisor does not');
+    } finally {
+      node.kill('SIGKILL');
+      sleeper.kill('SIGKILL');
     }
   });
 });
