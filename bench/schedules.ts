@@ -26,7 +26,6 @@
  * Writes bench/results/schedules-<timestamp>.json and the section of BENCHMARKS.md between
  * `<!-- schedules:start -->` and `<!-- schedules:end -->`.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -41,7 +40,7 @@ import { cliVersion, resolveTemporalCli, TEMPORAL_CLI_VERSION, type TemporalExec
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { resolveClusterBinaries } from '../src/temporal/server-tools.js';
 import { TEMPORAL_SERVER_VERSION } from '../src/temporal/versions.js';
-import { workflowsPath } from '../src/worker.js';
+import { writeWorkflowBundle } from '../src/worker.js';
 import { expectedFires, PERIOD_MS } from './lib/cadence.js';
 import { ensureRedisServer, freePort, ProcessSampler, startRedis, type RedisServer } from './lib/proc.js';
 import {
@@ -71,7 +70,6 @@ import { fireStats } from './lib/stats.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const runnerPath = join(root, 'bench', 'runner.ts');
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = (t = Date.now()): string => new Date(t).toISOString().slice(11, 19);
 const log = (line: string): void => {
@@ -563,9 +561,9 @@ async function main(): Promise<void> {
     log('bundling workflows');
     const surecronBundle = join(workDir, 'surecron-bundle.js');
     const bareBundle = join(workDir, 'bare-bundle.js');
-    writeFileSync(surecronBundle, (await bundleWorkflowCode({ workflowsPath, logger: silent })).code);
+    await writeWorkflowBundle(surecronBundle);
     const bareWorkflows = join(root, 'bench', 'bare-workflows.ts');
-    writeFileSync(bareBundle, (await bundleWorkflowCode({ workflowsPath: bareWorkflows, logger: silent })).code);
+    await writeWorkflowBundle(bareBundle, bareWorkflows);
     const ctx: Context = { ...opts, workDir, executable, surecronBundle, bareBundle, redis };
     const serverLabel = (kind: ServerKind | undefined): string =>
       kind && opts.servers.length > 1 ? ` on ${servers.find((s) => s.kind === kind)?.label}` : '';

@@ -3,20 +3,15 @@
  * starts from `SURECRON_WORKFLOW_BUNDLE` instead of bundling from source. Writes `dist/workflow-bundle.js`
  * unless an output path is given.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { workflowsPath } from '../src/worker.js';
+import { writeWorkflowBundle } from '../src/worker.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 async function main(): Promise<void> {
   const outPath = resolve(process.argv[2] ?? resolve(root, 'dist/workflow-bundle.js'));
-  const { code } = await bundleWorkflowCode({ workflowsPath });
-  mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, code);
-  const size = Buffer.byteLength(code);
+  const size = await writeWorkflowBundle(outPath);
   process.stdout.write(`workflow bundle: ${outPath} (${(size / 1024).toFixed(1)} KiB, ${size} bytes)\n`);
 }
 

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildApp } from './api/app.js';
 import { TokenConfigError } from './api/auth.js';
-import { loadOrCreateToken } from './api/token.js';
+import { loadOrCreateToken, tokenOrigin } from './api/token.js';
 import { connectClient, ensureRetention, ensureSearchAttributes } from './client.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -100,11 +100,7 @@ async function main(): Promise<void> {
       devServer?.uiUrl
         ? `  Web UI    ${devServer.uiUrl}/namespaces/${config.TEMPORAL_NAMESPACE}/schedules`
         : `  Temporal  ${address}`,
-      token.generated
-        ? `  API token ${token.token}   (new; kept in ${token.path})`
-        : token.path
-          ? `  API token in ${token.path}`
-          : '  API token from SURECRON_API_TOKEN',
+      `  API token ${tokenOrigin(token)}`,
       '  Ctrl-C to stop',
       '',
     ];

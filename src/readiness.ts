@@ -26,11 +26,9 @@ export async function clusterCheck(clusterFile: string): Promise<{ ok: boolean; 
   if (!members) return { ok: false, detail: 'membership not checked yet' };
   const age = Date.now() - Date.parse(members.checkedAt);
   if (!(age < MEMBERS_FRESH_MS)) return { ok: false, detail: `membership report is ${Math.round(age / 1000)} s old` };
+  const ok = members.joined.length >= members.expected;
   const detail = `${members.joined.length}/${members.expected} nodes joined`;
-  return {
-    ok: members.joined.length >= members.expected,
-    detail: members.joined.length >= members.expected ? `ok (${detail})` : detail,
-  };
+  return { ok, detail: ok ? `ok (${detail})` : detail };
 }
 
 /**

@@ -5,10 +5,9 @@
  *
  * Arguments narrow the run to files whose path contains one of them: `npm test -- cron api`.
  */
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { run } from 'node:test';
@@ -16,7 +15,7 @@ import { spec as SpecReporter } from 'node:test/reporters';
 import { connectClient, ensureSearchAttributes } from '../src/client.js';
 import { resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { workflowsPath } from '../src/worker.js';
+import { writeWorkflowBundle } from '../src/worker.js';
 import { freePort } from './helpers/ports.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -54,12 +53,8 @@ async function main(): Promise<number> {
     const client = await connectClient({ address: server.address, namespace: 'default' });
     await ensureSearchAttributes(client);
     await client.connection.close();
-    const bundle = await bundleWorkflowCode({
-      workflowsPath,
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-    });
     const bundlePath = join(workDir, 'workflow-bundle.js');
-    writeFileSync(bundlePath, bundle.code);
+    await writeWorkflowBundle(bundlePath);
     Object.assign(process.env, {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: 'default',

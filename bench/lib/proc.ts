@@ -3,51 +3,33 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 
 import { freePort } from '../../src/util/ports.js';
+import { statFields } from '../../src/util/proc.js';
 
 export { freePort };
 
-/** VmRSS of a process in bytes, or undefined once it is gone. */
-export function rssBytes(pid: number): number | undefined {
+/** A `<key>: <n> kB` line of a /proc file of `pid`, in bytes, or undefined once the process is gone. */
+function procKb(pid: number, file: string, key: string): number | undefined {
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const match = new RegExp(`^${key}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/${file}`, 'utf8'));
     return match ? Number(match[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
 }
+
+/** VmRSS of a process in bytes, or undefined once it is gone. */
+export const rssBytes = (pid: number): number | undefined => procKb(pid, 'status', 'VmRSS');
 
 const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 /** CPU time (user + system) a process has used so far, in ms. */
 export function cpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
-  } catch {
-    return undefined;
-  }
+  const fields = statFields(pid);
+  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks : undefined;
 }
 
 /** Proportional set size of a process in bytes (shared pages split among their users), or undefined. */
-export function pssBytes(pid: number): number | undefined {
-  try {
-    const match = /^Pss:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Fields of /proc/<pid>/stat after the command name (field 3 onwards), or undefined once it is gone. */
-function statFields(pid: number): string[] | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  } catch {
-    return undefined;
-  }
-}
+export const pssBytes = (pid: number): number | undefined => procKb(pid, 'smaps_rollup', 'Pss');
 
 /** `pid` and every live descendant of it. */
 export function processTree(pid: number): number[] {

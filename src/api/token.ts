@@ -23,3 +23,9 @@ export function loadOrCreateToken(
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   return { token, generated: true, path };
 }
+
+/** Where the token came from, for the start-up banner: a new one is shown once, a kept one only by its path. */
+export function tokenOrigin(token: { token: string; generated: boolean; path?: string }): string {
+  if (token.generated) return `${token.token}   (new; kept in ${token.path})`;
+  return token.path ? `in ${token.path}` : 'from SURECRON_API_TOKEN';
+}

@@ -1,5 +1,3 @@
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -7,8 +5,8 @@ import { applyCodeTasks } from '../apply.js';
 import { loadOrCreateToken } from '../api/token.js';
 import { connectClient } from '../client.js';
 import { childEnv, type Config } from '../config.js';
-import { workflowsPath } from '../worker.js';
-import type { ClusterProcessEntry } from './supervisor.js';
+import { temporalReadiness } from '../readiness.js';
+import { writeWorkflowBundle } from '../worker.js';
 import { waitFor } from '../util/wait.js';
 import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
 import { webUiProcess } from './web-ui.js';
@@ -22,7 +20,6 @@ export interface Cluster extends TemporalCluster {
   token: { token: string; generated: boolean; path?: string };
   dataDir: string;
   clusterFile: string;
-  processes(): ClusterProcessEntry[];
 }
 
 /**
@@ -66,13 +63,9 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       }),
     );
 
-    // One bundle for every worker: each then starts in seconds instead of bundling the workflows itself.
+    // One bundle for every worker.
     const bundlePath = join(dataDir, 'workflow-bundle.js');
-    const bundle = await bundleWorkflowCode({
-      workflowsPath,
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-    });
-    writeFileSync(bundlePath, bundle.code);
+    await writeWorkflowBundle(bundlePath);
     const surecronEnv = childEnv({
       ...config,
       TEMPORAL_ADDRESS: address,
@@ -98,19 +91,14 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       });
     }
 
-    const admin2 = await connectClient({ address, namespace });
+    const client = await connectClient({ address, namespace });
     try {
-      const polling = async (): Promise<true | undefined> => {
-        const { pollers } = await admin2.workflowService.describeTaskQueue({
-          namespace,
-          taskQueue: { name: config.SURECRON_TASK_QUEUE },
-        });
-        return pollers.length > 0 ? true : undefined;
-      };
-      await waitFor(polling, 120_000, 'a worker polling');
-      logger.info(await applyCodeTasks(admin2, config), 'tasks in code applied');
+      // Tasks in code are applied by audited workflows, so only once a worker polls.
+      const ready = temporalReadiness(client, config.SURECRON_TASK_QUEUE);
+      await waitFor(async () => ((await ready()).ready ? true : undefined), 120_000, 'a worker polling');
+      logger.info(await applyCodeTasks(client, config), 'tasks in code applied');
     } finally {
-      await admin2.connection.close();
+      await client.connection.close();
     }
 
     const token = loadOrCreateToken(resolve(config.SURECRON_DATA_DIR), config.SURECRON_API_TOKEN);
@@ -138,7 +126,6 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       token,
       dataDir,
       clusterFile,
-      processes: () => supervisor.entries(),
     };
   } catch (error) {
     await temporal.stop();

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from '../config.js';
+import { tokenOrigin } from '../api/token.js';
 import { createLogger } from '../logger.js';
 import { ClusterBinaryNotFoundError } from '../temporal/server-tools.js';
 import { onShutdownSignal } from '../util/shutdown.js';
@@ -18,11 +19,11 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.SURECRON_LOG_LEVEL, format: config.SURECRON_LOG_FORMAT });
   const cluster = await startCluster(config, logger);
   const byRole = (role: string): string[] =>
-    cluster
-      .processes()
+    cluster.supervisor
+      .entries()
       .filter((entry) => entry.role === role)
       .map((entry) => `${entry.name} ${entry.address} (pid ${entry.pid})`);
-  const { namespace } = { namespace: config.TEMPORAL_NAMESPACE };
+  const namespace = config.TEMPORAL_NAMESPACE;
   const lines = [
     '',
     `surecron is running on a ${cluster.nodes.length}-node Temporal cluster (ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
@@ -33,11 +34,7 @@ async function main(): Promise<void> {
     ...byRole('temporal').map((line) => `    node     ${line}`),
     `  PostgreSQL ${cluster.postgres.host}:${cluster.postgres.port}, data in ${cluster.postgres.dataDir}`,
     ...byRole('worker').map((line) => `  worker     ${line}`),
-    cluster.token.generated
-      ? `  API token  ${cluster.token.token}   (new; kept in ${cluster.token.path})`
-      : cluster.token.path
-        ? `  API token  in ${cluster.token.path}`
-        : '  API token  from SURECRON_API_TOKEN',
+    `  API token  ${tokenOrigin(cluster.token)}`,
     `  processes  ${cluster.clusterFile}; logs in ${cluster.dataDir}/logs`,
     '  Ctrl-C to stop',
     '',

@@ -14,6 +14,7 @@ import {
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { isExecutable } from '../temporal/go-tool.js';
+import { waitFor } from '../util/wait.js';
 import type { ProcessSpec } from './supervisor.js';
 
 /** Thrown when PostgreSQL cannot be found or set up; the message says what to do. */
@@ -192,24 +193,20 @@ export function connectionOptions(instance: PostgresInstance, database = 'postgr
   return { host, port, user, password, database, connectionTimeoutMillis: 2_000 };
 }
 
-/** Resolves once PostgreSQL accepts a query, retrying until `timeoutMs`. */
+/**
+ * Resolves once PostgreSQL accepts a query, retrying until `timeoutMs`.
+ * @throws {WaitTimeoutError} with the last connection error when it never does.
+ */
 export async function waitForPostgres(instance: PostgresInstance, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
+  const answers = async (): Promise<true> => {
     const client = new pg.Client({ ...connectionOptions(instance), connectionTimeoutMillis: 1_000 });
     try {
       await client.connect();
       await client.query('SELECT 1');
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      return true;
     } finally {
       await client.end().catch(() => undefined);
     }
-  }
-  throw new PostgresSetupError(
-    `PostgreSQL on ${instance.host}:${instance.port} did not answer within ${timeoutMs} ms: ${(lastError as Error)?.message}`,
-  );
+  };
+  await waitFor(answers, timeoutMs, `PostgreSQL on ${instance.host}:${instance.port}`, 250);
 }

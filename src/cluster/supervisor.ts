@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import { statFields } from '../util/proc.js';
 
 /** What a process is to the cluster; `cluster.json` uses exactly these. */
 export type ClusterRole = 'postgres' | 'temporal' | 'lb' | 'ui' | 'worker' | 'api';
@@ -82,11 +83,6 @@ export class Supervisor {
   /** The current pid of a process by name (undefined while it is down). */
   pid(name: string): number | undefined {
     return this.find(name)?.child?.pid;
-  }
-
-  /** Restarts count of a process by name. */
-  restarts(name: string): number {
-    return this.find(name)?.restarts ?? 0;
   }
 
   entries(): ClusterProcessEntry[] {
@@ -227,8 +223,7 @@ export function killLeftovers(clusterFile: string): string[] {
     if (!entry.pid || !entry.command) continue;
     try {
       const executable = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').split('\0')[0];
-      const stat = readFileSync(`/proc/${entry.pid}/stat`, 'utf8');
-      const processGroup = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      const processGroup = Number(statFields(entry.pid)?.[2]);
       if (executable !== entry.command || processGroup !== entry.pid) continue;
       process.kill(-entry.pid, 'SIGKILL');
       killed.push(entry.name);

@@ -15,7 +15,7 @@ import { resolveClusterBinaries, type ClusterBinaries } from '../temporal/server
 import { freePort, portFree } from '../util/ports.js';
 import { waitFor } from '../util/wait.js';
 import { loadBalancerProcess } from './load-balancer.js';
-import { joinedNodes } from './membership.js';
+import { membershipReader, type MembershipReader } from './membership.js';
 import {
   findPostgresBin,
   postgresProcess,
@@ -74,17 +74,6 @@ async function ensureNamespace(address: string, namespace: string, retentionDays
       if (!/already exists|AlreadyExists/i.test((error as Error).message)) throw error;
     }
     await ensureRetention(client, retentionDays);
-  } finally {
-    await client.connection.close();
-  }
-}
-
-/** Resolves once `address` (one node's frontend, or the load balancer) knows the namespace. */
-async function namespaceVisible(address: string, namespace: string): Promise<true | undefined> {
-  const client = await connectClient({ address, namespace });
-  try {
-    await client.workflowService.describeNamespace({ namespace });
-    return true;
   } finally {
     await client.connection.close();
   }
@@ -149,8 +138,10 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const supervisor = new Supervisor(clusterFile, logger);
   supervisor.annotate({ supervisor: process.pid });
   let membership: NodeJS.Timeout | undefined;
+  let members: MembershipReader | undefined;
   const stop = async (): Promise<void> => {
     clearInterval(membership);
+    await members?.close();
     await supervisor.stop();
   };
   try {
@@ -167,7 +158,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
       startNode(node);
       await waitForFrontend(frontend(node), 120_000);
     }
-    const joined = (): Promise<string[]> => joinedNodes(postgres, nodes);
+    const reader = membershipReader(postgres, nodes);
+    members = reader;
+    const joined = (): Promise<string[]> => reader.joined();
     const reportMembers = async (): Promise<void> => {
       // A node killed a moment ago still looks fresh in the table for up to 30 s: only running ones count.
       const names = (await joined().catch(() => [])).filter((name) => supervisor.pid(name) !== undefined);
@@ -188,16 +181,15 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     );
     await waitForFrontend(address, 30_000);
     await ensureNamespace(address, namespace, options.retentionDays);
-    // A new namespace reaches each frontend's cache within seconds; workers started before would fail.
-    for (const node of nodes)
-      await waitFor(
-        () => namespaceVisible(frontend(node), namespace),
-        60_000,
-        `namespace ${namespace} on ${node.name}`,
-      );
     const admin = await connectClient({ address, namespace });
-    await ensureSearchAttributes(admin).finally(() => admin.connection.close());
-    // Likewise the search attributes: a task created through a frontend that has not seen them yet is refused.
+    // Registered through whichever frontend the balancer picks, which may not know the new namespace yet.
+    await waitFor(
+      async () => (await ensureSearchAttributes(admin), true),
+      60_000,
+      `surecron's search attributes registered in ${namespace}`,
+    ).finally(() => admin.connection.close());
+    // A new namespace and its search attributes reach each frontend's cache a moment later: until then a worker
+    // there fails and a task created there is refused. The probe needs both, so it waits for both.
     for (const node of nodes) {
       const direct = await connectClient({ address: frontend(node), namespace });
       await waitFor(

@@ -20,6 +20,7 @@ import { startCluster, type Cluster } from '../../src/cluster/cluster.js';
 import type { ClusterProcessEntry } from '../../src/cluster/supervisor.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { freePort } from '../../src/util/ports.js';
+import { waitFor } from '../../src/util/wait.js';
 
 const TASKS = 8;
 const root = new URL('../../', import.meta.url).pathname;
@@ -131,6 +132,18 @@ async function everyFireOnce(label: string, from: number, to: number, waitMs = 1
   return result;
 }
 
+/**
+ * One chaos scenario: tasks fire for 5 s, `faults` injects the failures (returning their figures), `settleMs` more
+ * pass, then every fire of the whole window must have run once (`everyFireOnce`).
+ */
+async function underFire(label: string, faults: () => Promise<Record<string, unknown>>, settleMs: number) {
+  const from = Date.now();
+  await sleep(5_000);
+  figures[label] = await faults();
+  await sleep(settleMs);
+  return everyFireOnce(label, from, second(Date.now()) - 1000);
+}
+
 before(async () => {
   // The browser check needs Debian's chromium (the cluster itself installs PostgreSQL and HAProxy when missing).
   spawnSync('bash', [join(root, 'scripts/install-debian-packages.sh'), 'chromium'], { stdio: 'inherit' });
@@ -234,21 +247,21 @@ describe('surecron on a 3-node Temporal cluster', { timeout: 1_500_000 }, () => 
   });
 
   it('fires every task every second across the cluster, each fire once', async () => {
-    const from = Date.now();
-    await sleep(15_000);
-    const result = await everyFireOnce('steady', from, second(Date.now()) - 1000);
+    const result = await underFire('steady', async () => ({}), 10_000);
     assert.ok(result.latenessMs.p99 < 3_000, `p99 lateness ${result.latenessMs.p99} ms`);
   });
 
   it('loses and doubles no fire when a Temporal node is killed, then another', async () => {
-    const from = Date.now();
-    await sleep(5_000);
-    const first = await killAndAwaitRestart('temporal-1');
-    await sleep(20_000);
-    const secondKill = await killAndAwaitRestart('temporal-2');
-    await sleep(20_000);
-    figures['node kills'] = { restartMs: [first.downMs, secondKill.downMs] };
-    await everyFireOnce('node kills', from, second(Date.now()) - 1000);
+    await underFire(
+      'node kills',
+      async () => {
+        const first = await killAndAwaitRestart('temporal-1');
+        await sleep(20_000);
+        const secondKill = await killAndAwaitRestart('temporal-2');
+        return { restartMs: [first.downMs, secondKill.downMs] };
+      },
+      20_000,
+    );
     assert.deepEqual((await cluster.joined()).sort(), ['temporal-1', 'temporal-2', 'temporal-3'], 'both rejoined');
   });
 
@@ -260,39 +273,34 @@ describe('surecron on a 3-node Temporal cluster', { timeout: 1_500_000 }, () => 
       handler: { type: 'http', url: sinkUrl },
     });
     assert.equal(created.status, 201);
-    const from = Date.now();
-    await sleep(5_000);
-    const kill = await killAndAwaitRestart('postgres');
-    await sleep(25_000);
-    figures['postgres kill'] = { restartMs: kill.downMs };
-    await everyFireOnce('postgres kill', from, second(Date.now()) - 1000);
+    await underFire(
+      'postgres kill',
+      async () => ({ restartMs: (await killAndAwaitRestart('postgres')).downMs }),
+      25_000,
+    );
     const { status } = await api('GET', `/v1/tasks/${acknowledged}`);
     assert.equal(status, 200, 'a task created before the kill is still there');
     assert.equal((await api('DELETE', `/v1/tasks/${acknowledged}`)).status, 204);
   });
 
   it('keeps firing when a worker and the API are killed', async () => {
-    const from = Date.now();
-    await sleep(5_000);
-    const worker = await killAndAwaitRestart('worker-1');
-    await sleep(5_000);
-    const apiKill = await killAndAwaitRestart('api');
-    for (let waited = 0; (await fetch(`${cluster.apiUrl}/livez`).catch(() => undefined))?.ok !== true; waited += 250) {
-      assert.ok(waited < 60_000, 'the restarted API answers');
-      await sleep(250);
-    }
-    await sleep(15_000);
-    figures['worker and api kills'] = { workerRestartMs: worker.downMs, apiRestartMs: apiKill.downMs };
-    await everyFireOnce('worker and api kills', from, second(Date.now()) - 1000);
+    await underFire(
+      'worker and api kills',
+      async () => {
+        const worker = await killAndAwaitRestart('worker-1');
+        await sleep(5_000);
+        const apiKill = await killAndAwaitRestart('api');
+        const live = async (): Promise<true | undefined> =>
+          (await fetch(`${cluster.apiUrl}/livez`).catch(() => undefined))?.ok ? true : undefined;
+        await waitFor(live, 60_000, 'the restarted API answering');
+        return { workerRestartMs: worker.downMs, apiRestartMs: apiKill.downMs };
+      },
+      15_000,
+    );
   });
 
   it('reconnects every client by itself when the load balancer restarts', async () => {
-    const from = Date.now();
-    await sleep(5_000);
-    const lb = await killAndAwaitRestart('haproxy');
-    await sleep(20_000);
-    figures['lb restart'] = { restartMs: lb.downMs };
-    await everyFireOnce('lb restart', from, second(Date.now()) - 1000);
+    await underFire('lb restart', async () => ({ restartMs: (await killAndAwaitRestart('haproxy')).downMs }), 20_000);
     const { status } = await api('GET', `/v1/tasks/${taskIds[0]}`);
     assert.equal(status, 200, 'the API reaches Temporal through the new load balancer');
   });
@@ -324,8 +332,6 @@ describe('surecron on a 3-node Temporal cluster', { timeout: 1_500_000 }, () => 
       const { body } = await api<Ledger>('GET', `/v1/tasks/${id}/ledger?${history}`);
       assert.equal(body.summary.succeeded, 10, `${id}: the runs of the 10 s before the stop are still in its history`);
     }
-    const from = Date.now();
-    await sleep(10_000);
-    await everyFireOnce('after second start', from, second(Date.now()) - 1000);
+    await underFire('after second start', async () => ({}), 5_000);
   });
 });
