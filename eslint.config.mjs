@@ -18,6 +18,39 @@ const nodeBuiltins = [
   'stream',
 ];
 
+/**
+ * The layers of src/, bottom first: a module may import from its own layer and the ones below, never from above
+ * (types included). README "Layout" draws the same picture.
+ */
+const layers = [
+  ['contract'],
+  ['util', 'security', 'logger.ts', 'config.ts', 'metrics', 'temporal', 'client.ts'],
+  ['cron'],
+  ['tasks'],
+  ['runs'],
+  ['alerting'],
+  ['activities'],
+  ['workflows'],
+  ['user'],
+  ['api', 'cli'],
+  ['boot', 'testing', 'cluster', 'worker-runtime.ts', 'main.ts', 'worker.ts', 'api-server.ts', 'apply.ts'],
+];
+const layerZones = layers.slice(0, -1).flatMap((layer, index) =>
+  layer.map((target) => ({
+    target: `./src/${target}`,
+    from: layers.slice(index + 1).flatMap((above) => above.map((name) => `./src/${name}`)),
+    message: `src/${target} may import only from its own layer and those below it (eslint.config.mjs \`layers\`, README "Layout")`,
+  })),
+);
+
+/** Modules that run in Temporal's deterministic workflow sandbox. */
+const workflowSandbox = [
+  'src/workflows/**/*.ts',
+  'src/contract/**/*.ts',
+  'src/user/workflows.ts',
+  'src/boot/workflows.ts',
+];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.data/', 'test-results/', 'bench/results/', 'scratch/'] },
   js.configs.recommended,
@@ -43,12 +76,13 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       'import-x/no-cycle': 'error',
+      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
     },
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
   },
   {
     // Workflow code runs in Temporal's deterministic sandbox: only @temporalio/workflow and types.
-    files: ['src/workflows/**/*.ts'],
+    files: workflowSandbox,
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
@@ -57,9 +91,10 @@ export default tseslint.config(
             { group: nodeBuiltins, message: 'Workflows are deterministic: no Node built-ins.' },
             {
               // An allow-list: everything else is refused, types excepted.
-              regex: String.raw`^(?!@temporalio/workflow$|\./[\w.-]+\.js$)`,
+              regex: String.raw`^(?!@temporalio/workflow$|\./[\w.-]+\.js$|\.\./(contract|workflows|user)/[\w.-]+\.js$)`,
               allowTypeImports: true,
-              message: 'Workflows may import only @temporalio/workflow, sibling workflow modules and types.',
+              message:
+                'Workflows may import only @temporalio/workflow, other workflow modules, the contract and types.',
             },
           ],
         },

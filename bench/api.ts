@@ -26,7 +26,7 @@ import { format } from 'prettier';
 import { ensureSearchAttributes } from '../src/client.js';
 import { cliVersion, resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { workflowsPath } from '../src/worker.js';
+import { workflowsPath } from '../src/boot/worker.js';
 import {
   apiChildConfig,
   log,

@@ -32,7 +32,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { TaskService } from '../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpec } from '../src/tasks/spec.js';
 import { TaskStore } from '../src/tasks/store.js';
-import { workflowsPath } from '../src/worker.js';
+import { workflowsPath } from '../src/boot/worker.js';
 import {
   apiChildConfig,
   log,

@@ -40,7 +40,7 @@ import { cliVersion, resolveTemporalCli, TEMPORAL_CLI_VERSION, type TemporalExec
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { resolveClusterBinaries } from '../src/temporal/server-tools.js';
 import { TEMPORAL_SERVER_VERSION } from '../src/temporal/versions.js';
-import { writeWorkflowBundle } from '../src/worker.js';
+import { writeWorkflowBundle } from '../src/boot/worker.js';
 import { expectedFires, PERIOD_MS } from './lib/cadence.js';
 import { ensureRedisServer, freePort, ProcessSampler, startRedis, type RedisServer } from './lib/proc.js';
 import {

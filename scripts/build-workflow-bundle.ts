@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeWorkflowBundle } from '../src/worker.js';
+import { writeWorkflowBundle } from '../src/boot/worker.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

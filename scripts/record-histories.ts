@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { RecordingOrderSystems } from '../src/activities/orders.js';
+import { createOrderActivities, RecordingOrderSystems } from '../src/activities/orders.js';
 import { NonRetryableError } from '../src/activities/handler.js';
 import { ensureSearchAttributes } from '../src/client.js';
 import { resolveTemporalCli } from '../src/temporal/cli.js';
@@ -14,7 +14,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { toRunInput } from '../src/tasks/schedule.js';
 import { TaskService } from '../src/tasks/service.js';
 import { TaskStore } from '../src/tasks/store.js';
-import { alertStateWorkflowId } from '../src/workflows/alert-state.js';
+import { alertStateWorkflowId } from '../src/contract/alert.js';
 import { taskSpecSchema, type TaskSpecInput } from '../src/tasks/spec.js';
 import { freePort } from '../src/util/ports.js';
 import { testClient, testWorker } from '../test/helpers/temporal.js';
@@ -33,7 +33,7 @@ try {
   const { worker, connection } = await testWorker({
     taskQueue,
     address: server.address,
-    orderSystems: new RecordingOrderSystems(),
+    userActivities: createOrderActivities(new RecordingOrderSystems()),
     handlers: {
       ok: async () => Promise.resolve({ done: true }),
       flaky: async (_input, ctx) => {

@@ -4,7 +4,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
-import { searchAttributeKeys } from './workflows/search-attributes.js';
+import { searchAttributeKeys } from './contract/search-attributes.js';
 
 const { taskId, nominalTime, trigger, attempts, actor, action, taskQueue, tags } = searchAttributeKeys;
 /** surecron's own search attributes, registered in every namespace it uses. */

@@ -15,7 +15,7 @@ import { spec as SpecReporter } from 'node:test/reporters';
 import { connectClient, ensureSearchAttributes } from '../src/client.js';
 import { resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { writeWorkflowBundle } from '../src/worker.js';
+import { writeWorkflowBundle } from '../src/boot/worker.js';
 import { freePort } from './helpers/ports.js';
 
 const root = new URL('..', import.meta.url).pathname;

@@ -12,10 +12,10 @@ import { pino } from 'pino';
 import type { HandlerRegistry } from '../../src/activities/handler.js';
 import { buildApp } from '../../src/api/app.js';
 import { TEMPORAL_CLI_VERSION } from '../../src/temporal/cli.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../../test/helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { TaskStore } from '../../src/tasks/store.js';
-import { createSurecronWorker } from '../../src/worker.js';
+import { createSurecronWorker } from '../../src/boot/worker.js';
 
 export const root = new URL('../..', import.meta.url).pathname;
 export const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
@@ -67,7 +67,7 @@ export async function serveApiChild(
   const running = worker.run();
   const app = await buildApp({
     service: new TaskService(client, new TaskStore(client, taskQueue)),
-    rules: taskRules('127.0.0.1,localhost'),
+    rules: testRules('127.0.0.1,localhost'),
     logger,
     apiToken: token,
     readiness: async () => Promise.resolve({ ready: true, checks: {} }),

@@ -4,7 +4,7 @@ import type { HandlerContext } from '../../src/activities/handler.js';
 import { createHandlers } from '../../src/activities/handlers/index.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { TaskStore } from '../../src/tasks/store.js';
-import { createSurecronWorker } from '../../src/worker.js';
+import { createSurecronWorker } from '../../src/boot/worker.js';
 import { mapLimit, offsetSeconds } from '../lib/cadence.js';
 import type { Recorder, RunnerConfig, RunningSystem } from '../lib/protocol.js';
 import { connect, deleteSchedule, runWorker } from './temporal-common.js';

@@ -1,10 +1,11 @@
 import { Context } from '@temporalio/activity';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Alert } from '../alerting/alert.js';
+import type { Alert } from '../contract/alert.js';
 import type { AlertRouter } from '../alerting/router.js';
 import type { TaskMetrics } from '../metrics/task-metrics.js';
-import { admitUpdate, alertStateWorkflowId, type AdmitDecision, type AdmitRequest } from '../workflows/alert-state.js';
+import { admitUpdate, type AdmitDecision, type AdmitRequest } from '../contract/alert.js';
+import { alertStateOperation } from '../alerting/silences.js';
 
 export interface AlertActivityDeps {
   client: Client;
@@ -12,16 +13,6 @@ export interface AlertActivityDeps {
   router: AlertRouter;
   logger: Logger;
   metrics?: TaskMetrics;
-}
-
-/** The alert state workflow, started on first use. */
-export function alertStateOperation(taskQueue: string) {
-  return new WithStartWorkflowOperation('alertState', {
-    workflowId: alertStateWorkflowId(taskQueue),
-    taskQueue,
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [],
-  });
 }
 
 /** Activities of the `deliverAlert` workflow. */

@@ -1,7 +1,7 @@
 import { postJson } from '../alerting/channels/http.js';
 import { signWebhook } from '../alerting/channels/webhook.js';
-import type { RunOutcome } from '../workflows/run-outcome.js';
-import type { HttpGuard } from './http-guard.js';
+import type { RunOutcome } from '../contract/run.js';
+import type { HttpGuard } from '../security/http-guard.js';
 
 export interface CallbackDeps {
   /** `SURECRON_CALLBACK_SECRET`: signs callbacks like webhook alerts; unsigned without it. */

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Agent, fetch, type Response } from 'undici';
 import { parseDuration } from '../tasks/duration.js';
-import type { HandlerDef } from '../tasks/spec.js';
+import type { HandlerDef } from '../contract/run.js';
 import { NonRetryableError, type HandlerContext } from './handler.js';
 import {
   guardedLookup,
@@ -9,10 +9,10 @@ import {
   systemResolver,
   type HostResolver,
   type HttpGuard,
-} from './http-guard.js';
+} from '../security/http-guard.js';
 import { registerSecrets } from '../logger.js';
 
-export type { HttpGuard } from './http-guard.js';
+export type { HttpGuard } from '../security/http-guard.js';
 
 type HttpHandlerDef = Extract<HandlerDef, { type: 'http' }>;
 

@@ -4,12 +4,13 @@ import { redactSpec } from '../tasks/redact.js';
 import { backfillTimes } from '../tasks/backfill.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from '../tasks/errors.js';
-import { RUN_TASK_WORKFLOW, specHash, toRunInput, type TaskSource } from '../tasks/schedule.js';
+import { specHash, toRunInput, type TaskSource } from '../tasks/schedule.js';
 import type { TaskSpec } from '../tasks/spec.js';
 import type { TaskStore } from '../tasks/store.js';
 import { TaskValidationError } from '../tasks/validate.js';
-import type { RunTaskInput } from '../workflows/run-task.js';
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import type { RunTaskInput } from '../contract/run.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 export interface ChangeActivityDeps {
   client: Client;
@@ -102,7 +103,7 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
         const nominalTime = change.at;
         const workflowId = `${taskId}-manual-${nominalTime}`;
         try {
-          const handle = await client.workflow.start(RUN_TASK_WORKFLOW, {
+          const handle = await client.workflow.start(workflowTypes.runTask, {
             taskQueue: store.taskQueue,
             workflowId,
             workflowIdReusePolicy: 'REJECT_DUPLICATE',

@@ -3,8 +3,8 @@ import type { Client, ScheduleSpecDescription } from '@temporalio/client';
 import { decodeScheduleSpec, encodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers.js';
 import { toScheduleSpec } from '../tasks/schedule.js';
 import proto from '@temporalio/proto';
-import type { Alert } from '../alerting/alert.js';
-import { previewSchedule } from '../cron/preview.js';
+import type { Alert } from '../contract/alert.js';
+import { previewSchedule } from '../tasks/preview.js';
 import type { TaskMetrics } from '../metrics/task-metrics.js';
 import { skippedByOverlap } from '../runs/ledger.js';
 import { listDeploymentRuns } from '../runs/runs.js';
@@ -13,7 +13,7 @@ import { parseDuration } from '../tasks/duration.js';
 import { TaskNotFoundError } from '../tasks/errors.js';
 import type { TaskSpec } from '../tasks/spec.js';
 import type { StoredTask, TaskStore } from '../tasks/store.js';
-import type { DeliverAlertInput } from '../workflows/deliver-alert.js';
+import type { DeliverAlertInput } from '../contract/alert.js';
 
 /** Without `maxLateness`, a run must start within this of its nominal time. */
 export const DEFAULT_MAX_LATENESS_MS = 300_000;

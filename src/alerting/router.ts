@@ -1,4 +1,4 @@
-import type { Alert } from './alert.js';
+import type { Alert } from '../contract/alert.js';
 import type { AlertsConfig, Channel } from './channels/config.js';
 import { defaultWebhookName } from './channels/load.js';
 

@@ -1,5 +1,4 @@
-import type { Client } from '@temporalio/client';
-import { alertStateOperation } from '../activities/alerts.js';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import {
   addSilenceUpdate,
   alertStateWorkflowId,
@@ -7,7 +6,18 @@ import {
   silencesQuery,
   type NewSilence,
   type Silence,
-} from '../workflows/alert-state.js';
+} from '../contract/alert.js';
+import { workflowTypes } from '../contract/workflow-types.js';
+
+/** The alert state workflow, started on first use. */
+export function alertStateOperation(taskQueue: string) {
+  return new WithStartWorkflowOperation(workflowTypes.alertState, {
+    workflowId: alertStateWorkflowId(taskQueue),
+    taskQueue,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [],
+  });
+}
 
 /** Silences live in the shared alert-state workflow: durable, seen by every worker and API instance. */
 export class SilenceStore {

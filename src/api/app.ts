@@ -19,7 +19,8 @@ import { SilenceStore } from '../alerting/silences.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { allows, authenticate, type Principal, type Scope, parseTokens } from './auth.js';
 import { HttpProblem, sendProblem } from './problem.js';
-import { healthRoutes, type Readiness } from './routes/health.js';
+import type { Readiness } from '../temporal/readiness.js';
+import { healthRoutes } from './routes/health.js';
 import { taskRoutes } from './routes/tasks.js';
 
 declare module 'fastify' {

@@ -1,12 +1,11 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { applyCodeTasks } from '../apply.js';
+import { applyCodeTasks, openDeployment } from '../boot/deployment.js';
 import { loadOrCreateToken } from '../api/token.js';
-import { connectClient } from '../client.js';
 import { childEnv, type Config } from '../config.js';
-import { temporalReadiness } from '../readiness.js';
-import { writeWorkflowBundle } from '../worker.js';
+import { temporalReadiness } from '../temporal/readiness.js';
+import { writeWorkflowBundle } from '../boot/worker.js';
 import { waitFor } from '../util/wait.js';
 import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
 import { webUiProcess } from './web-ui.js';
@@ -91,14 +90,14 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       });
     }
 
-    const client = await connectClient({ address, namespace });
+    const deployment = await openDeployment({ address, config, logger, searchAttributes: false });
     try {
       // Tasks in code are applied by audited workflows, so only once a worker polls.
-      const ready = temporalReadiness(client, config.SURECRON_TASK_QUEUE);
+      const ready = temporalReadiness(deployment.client, config.SURECRON_TASK_QUEUE);
       await waitFor(async () => ((await ready()).ready ? true : undefined), 120_000, 'a worker polling');
-      logger.info(await applyCodeTasks(client, config), 'tasks in code applied');
+      logger.info(await applyCodeTasks(deployment), 'tasks in code applied');
     } finally {
-      await client.connection.close();
+      await deployment.client.connection.close();
     }
 
     const token = loadOrCreateToken(resolve(config.SURECRON_DATA_DIR), config.SURECRON_API_TOKEN);
@@ -108,7 +107,7 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       name: 'api',
       address: apiUrl,
       command: process.execPath,
-      args: [...tsx, join(repoRoot, 'src/api/server.ts')],
+      args: [...tsx, join(repoRoot, 'src/api-server.ts')],
       cwd: repoRoot,
       env: { ...surecronEnv, SURECRON_API_TOKEN: token.token, SURECRON_CLUSTER_FILE: clusterFile },
       logFile: join(logs, 'api.log'),

@@ -1,11 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import type { HandlerDef, RetryDef, TimeoutsDef } from '../tasks/spec.js';
-import { RUN_TASK_WORKFLOW, toRunInput } from '../tasks/schedule.js';
+import type { HandlerDef } from '../contract/run.js';
+import type { RetryDef, TimeoutsDef } from '../tasks/spec.js';
+import { toRunInput } from '../tasks/schedule.js';
 import { taskSpecSchema } from '../tasks/spec.js';
-import { formatInstant } from '../workflows/run-task.js';
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { formatInstant } from '../contract/run.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { toRun, type Run } from './runs.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 export interface JobRequest {
   handler: HandlerDef;
@@ -52,7 +54,7 @@ export async function submitJob(client: Client, taskQueue: string, request: JobR
   });
   const runAt = request.runAt ? new Date(request.runAt) : now;
   try {
-    await client.workflow.start(RUN_TASK_WORKFLOW, {
+    await client.workflow.start(workflowTypes.runTask, {
       taskQueue,
       workflowId,
       args: [

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { previewSchedule } from '../cron/preview.js';
+import { previewSchedule } from '../tasks/preview.js';
 import { listAudit, type AuditEntry } from '../tasks/audit.js';
 import type { TaskSpec } from '../tasks/spec.js';
 import { listRuns, type Run } from './runs.js';

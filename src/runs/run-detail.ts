@@ -1,7 +1,8 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import type { AttemptFailure, RunTaskInput } from '../workflows/run-task.js';
+import type { AttemptFailure, RunTaskInput } from '../contract/run.js';
 import { toRun, type Run } from './runs.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 const { temporal } = proto;
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
@@ -47,7 +48,7 @@ export async function runDetail(client: Client, workflowId: string): Promise<Run
     if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(workflowId);
     throw error;
   }
-  if (description.type !== 'runTask') throw new RunNotFoundError(workflowId);
+  if (description.type !== workflowTypes.runTask) throw new RunNotFoundError(workflowId);
   const run = toRun(description);
   const converter = client.options.loadedDataConverter.payloadConverter;
   const history = await handle.fetchHistory();

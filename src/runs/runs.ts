@@ -3,8 +3,9 @@ import { listExecutions, quote } from '../temporal/visibility.js';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
-import { formatInstant, type RunTrigger } from '../workflows/run-task.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { formatInstant, type RunTrigger } from '../contract/run.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 export const runStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
 export type RunStatus = (typeof runStatuses)[number];
@@ -60,7 +61,7 @@ export function runsQuery(taskId: string | { taskQueue: string }, query: RunQuer
     typeof taskId === 'string'
       ? `${searchAttributeKeys.taskId.name} = ${quote(taskId)}`
       : `TaskQueue = ${quote(taskId.taskQueue)}`,
-    `WorkflowType = 'runTask'`,
+    `WorkflowType = '${workflowTypes.runTask}'`,
   ];
   if (query.status) clauses.push(`ExecutionStatus = ${quote(visibilityStatus[query.status])}`);
   // A scheduled run gets SurecronNominalTime when it first executes; until a worker picks it up, only the

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { listExecutions, quote } from '../temporal/visibility.js';
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
 import type { TaskAction } from './changes.js';
-import { TASK_CHANGE_WORKFLOW } from './service.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 /** One entry of the audit trail. */
 export interface AuditEntry {
@@ -38,7 +38,7 @@ export async function listAudit(
   // A backfill is in the trail from the moment it is accepted, not only once its last run has ended.
   const running = `ExecutionStatus = 'Running'`;
   const clauses = [
-    `WorkflowType = '${TASK_CHANGE_WORKFLOW}'`,
+    `WorkflowType = '${workflowTypes.taskChange}'`,
     `(ExecutionStatus = 'Completed' OR (${searchAttributeKeys.action.name} = 'backfill' AND ${running}))`,
   ];
   if (query.taskQueue) clauses.push(`TaskQueue = ${quote(query.taskQueue)}`);

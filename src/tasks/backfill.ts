@@ -1,4 +1,4 @@
-import { previewSchedule } from '../cron/preview.js';
+import { previewSchedule } from './preview.js';
 import type { ScheduleDef } from './spec.js';
 import { TaskValidationError } from './validate.js';
 

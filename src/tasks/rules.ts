@@ -1,22 +1,21 @@
-import { functionHandlerNames } from '../activities/handlers/index.js';
-import { createHttpGuard } from '../activities/http-guard.js';
-import * as workflows from '../workflows/index.js';
-import { RUN_TASK_WORKFLOW } from './schedule.js';
+import { internalWorkflowTypes } from '../contract/workflow-types.js';
+import { createHttpGuard } from '../security/http-guard.js';
 import type { TaskRules } from './validate.js';
 
-/** surecron's own workflows, which tasks cannot name as handlers. */
-const internalWorkflows = new Set([RUN_TASK_WORKFLOW, 'taskChange', 'alertState', 'deliverAlert', 'watchdog']);
+/** The handlers a deployment has: function handler names and the workflows its worker registers. */
+export interface HandlerNames {
+  functions: Iterable<string>;
+  workflows: Iterable<string>;
+}
 
-/** Workflows a task may name as its handler: every exported workflow but surecron's own. */
-export const userWorkflowNames: ReadonlySet<string> = new Set(
-  Object.keys(workflows).filter((name) => !internalWorkflows.has(name)),
-);
-
-/** The rules of this deployment: its registered handlers and the http allow-list. */
-export function taskRules(httpAllowlist?: string): TaskRules {
+/**
+ * The rules of a deployment: the handlers it has and the http allow-list. surecron's own workflows are never
+ * handlers.
+ */
+export function taskRules(names: HandlerNames, httpAllowlist?: string): TaskRules {
   return {
-    functionNames: functionHandlerNames,
-    workflowNames: userWorkflowNames,
+    functionNames: new Set(names.functions),
+    workflowNames: new Set([...names.workflows].filter((name) => !internalWorkflowTypes.has(name))),
     http: createHttpGuard(httpAllowlist),
   };
 }

@@ -3,10 +3,11 @@ import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temp
 import type { SearchAttributePair } from '@temporalio/common';
 import { ruleToCalendar } from '../cron/calendar.js';
 import { parseCron, type ParsedCron } from '../cron/parse.js';
-import type { RunTaskInput } from '../workflows/run-task.js';
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import type { RunTaskInput } from '../contract/run.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { parseDuration } from './duration.js';
 import type { ScheduleDef, TaskSpec } from './spec.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 /** Who manages a task: tasks declared in code are reconciled by `apply`; the API never prunes them, and vice versa. */
 export type TaskSource = 'code' | 'api';
@@ -19,7 +20,6 @@ export interface TaskMemo {
 }
 
 export const MEMO_KEY = 'surecron';
-export const RUN_TASK_WORKFLOW = 'runTask';
 
 /** Defaults for what a task leaves out. Documented in the README under "Policies". */
 export const taskDefaults = {
@@ -180,7 +180,7 @@ export function toScheduleOptions(
     spec: toScheduleSpec(spec.schedule),
     action: {
       type: 'startWorkflow',
-      workflowType: RUN_TASK_WORKFLOW,
+      workflowType: workflowTypes.runTask,
       workflowId: spec.id,
       taskQueue,
       args: [toRunInput(spec)],

@@ -1,7 +1,7 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
 import type { TaskWriter } from './apply.js';
 import type { TaskChange, TaskChangeResult } from './changes.js';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
@@ -9,8 +9,7 @@ import { specHash, type TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
 import type { TaskStore } from './store.js';
 import { TaskValidationError, type ValidationIssue } from './validate.js';
-
-export const TASK_CHANGE_WORKFLOW = 'taskChange';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 /** Turns a failed change back into the domain error the activity threw. */
 function domainError(error: unknown, taskId: string): unknown {
@@ -64,7 +63,7 @@ export class TaskService {
   async change(change: TaskChange): Promise<TaskChangeResult> {
     try {
       return await this.client.workflow.execute<(change: TaskChange) => Promise<TaskChangeResult>>(
-        TASK_CHANGE_WORKFLOW,
+        workflowTypes.taskChange,
         this.options(change),
       );
     } catch (error) {
@@ -74,7 +73,7 @@ export class TaskService {
 
   /** Starts a long change (a backfill) and returns once it has been accepted and its first step done. */
   async start(change: TaskChange): Promise<{ workflowId: string; runId: string }> {
-    const handle = await this.client.workflow.start(TASK_CHANGE_WORKFLOW, this.options(change));
+    const handle = await this.client.workflow.start(workflowTypes.taskChange, this.options(change));
     return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
   }
 

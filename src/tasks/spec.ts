@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { HandlerDef } from '../contract/run.js';
 import { parseCron } from '../cron/parse.js';
 import { duration, parseDuration } from './duration.js';
 
@@ -86,11 +87,12 @@ export const workflowHandlerSchema = z.strictObject({
   input: z.unknown().optional(),
 });
 
+/** Validates a handler into the run contract's shape (a compile error here means the two drifted apart). */
 export const handlerSchema = z.discriminatedUnion('type', [
   functionHandlerSchema,
   httpHandlerSchema,
   workflowHandlerSchema,
-]);
+]) satisfies z.ZodType<HandlerDef>;
 
 export const retrySchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(1000).optional(),
@@ -175,6 +177,5 @@ export type TaskSpecInput = z.input<typeof taskSpecSchema>;
 /** A validated task with defaults applied. */
 export type TaskSpec = z.output<typeof taskSpecSchema>;
 export type ScheduleDef = TaskSpec['schedule'];
-export type HandlerDef = TaskSpec['handler'];
 export type RetryDef = z.output<typeof retrySchema>;
 export type TimeoutsDef = z.output<typeof timeoutsSchema>;

@@ -17,7 +17,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { encodePageToken, quote, withPageToken } from '../temporal/visibility.js';
-import { searchAttributeKeys } from '../workflows/search-attributes.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
 import {
   MEMO_KEY,

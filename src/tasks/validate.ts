@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { HttpGuard } from '../activities/http-guard.js';
+import type { HttpGuard } from '../security/http-guard.js';
 import { scheduleTimezone } from './schedule.js';
 import { taskSpecSchema, type ScheduleDef, type TaskSpec } from './spec.js';
 

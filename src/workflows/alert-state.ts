@@ -1,50 +1,14 @@
+import { allHandlersFinished, condition, continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { Alert, Severity } from '../alerting/alert.js';
-
-/** A silence: alerts matching every given field are not delivered while it is active. */
-export interface Silence {
-  id: string;
-  match: { taskId?: string; tag?: string; severity?: Severity };
-  startsAt: string;
-  endsAt: string;
-  reason: string;
-  createdBy: string;
-  createdAt: string;
-}
-
-export type NewSilence = Omit<Silence, 'id' | 'createdAt' | 'startsAt'> & { startsAt?: string };
-
-export type AdmitDecision = 'send' | 'silenced' | 'deduplicated';
-
-export interface AdmitRequest {
-  alert: Alert;
-  /** The task's tags as `key=value`. */
-  tags: string[];
-  /** One alert per (task, event) per window. */
-  windowMs: number;
-}
-
-export interface AlertStateSnapshot {
-  silences: Silence[];
-  /** `<taskId>/<event>` → when it was last sent (epoch ms). */
-  lastSent: Record<string, number>;
-}
-
-/** One alert state per deployment (task queue), so deployments sharing a namespace keep their own silences. */
-export const alertStateWorkflowId = (taskQueue: string): string => `surecron-alert-state-${taskQueue}`;
-export const addSilenceUpdate = defineUpdate<Silence, [NewSilence]>('addSilence');
-export const removeSilenceUpdate = defineUpdate<boolean, [string]>('removeSilence');
-export const admitUpdate = defineUpdate<AdmitDecision, [AdmitRequest]>('admit');
-export const silencesQuery = defineQuery<Silence[]>('silences');
+  addSilenceUpdate,
+  admitUpdate,
+  removeSilenceUpdate,
+  silencesQuery,
+  type AdmitRequest,
+  type AlertStateSnapshot,
+  type NewSilence,
+  type Silence,
+} from '../contract/alert.js';
 
 const failureEvents = ['run_failed', 'consecutive_failures'];
 

@@ -1,20 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { Alert } from '../alerting/alert.js';
+import type { DeliverAlertInput, DeliverAlertResult } from '../contract/alert.js';
 import type { createAlertActivities } from '../activities/alerts.js';
-
-export interface DeliverAlertInput {
-  alert: Alert;
-  tags: string[];
-  /** Channel names the task asks for; default: the channels its severity routes to. */
-  channels?: string[];
-  windowMs?: number;
-}
-
-export interface DeliverAlertResult {
-  decision: 'send' | 'silenced' | 'deduplicated';
-  sent: string[];
-  failed: string[];
-}
 
 type AlertActivities = ReturnType<typeof createAlertActivities>;
 

@@ -1,32 +1,8 @@
 import { ApplicationFailure, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
-import type { Alert, AlertEvent, Severity } from '../alerting/alert.js';
 import type { createCallbackActivities } from '../activities/callbacks.js';
-import type { DeliverAlertInput } from './deliver-alert.js';
-
-/** A task's alert settings as its runs see them (defaults applied). */
-export interface RunAlerts {
-  severity: Severity;
-  onFailure: boolean;
-  onRecovery: boolean;
-  consecutiveFailures?: number;
-  channels?: string[];
-}
-
-export interface RunNotify {
-  onSuccess?: string;
-  onFailure?: string;
-}
-
-export interface RunOutcome {
-  taskId: string;
-  nominalTime: string;
-  workflowId: string;
-  status: 'succeeded' | 'failed';
-  attempts: number;
-  durationMs: number;
-  result?: unknown;
-  error?: string;
-}
+import type { Alert, AlertEvent, DeliverAlertInput } from '../contract/alert.js';
+import type { RunAlerts, RunNotify, RunOutcome } from '../contract/run.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 const { notifyCallback } = proxyActivities<ReturnType<typeof createCallbackActivities>>({
   startToCloseTimeout: '15s',
@@ -70,7 +46,7 @@ async function raise(
   };
   const input: DeliverAlertInput = { alert, tags, ...(alerts.channels ? { channels: alerts.channels } : {}) };
   try {
-    await startChild('deliverAlert', {
+    await startChild(workflowTypes.deliverAlert, {
       args: [input],
       workflowId: `alert-${outcome.workflowId}-${event}`,
       parentClosePolicy: 'ABANDON',

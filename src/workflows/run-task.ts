@@ -10,60 +10,22 @@ import {
   patched,
   upsertSearchAttributes,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities/index.js';
-import type { HandlerDef } from '../tasks/spec.js';
-import { announceOutcome, previousStreak, type RunAlerts, type RunNotify, type RunOutcome } from './run-outcome.js';
-import { searchAttributeKeys } from './search-attributes.js';
+import type { RunHandlerActivities } from '../activities/run-handler.js';
+import {
+  ATTEMPT_FAILED_SIGNAL,
+  formatInstant,
+  TASK_RUN_FAILED,
+  type AttemptFailure,
+  type RunOutcome,
+  type RunTaskInput,
+  type RunTaskResult,
+} from '../contract/run.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { announceOutcome, previousStreak } from './run-outcome.js';
 import { sinks } from './sinks.js';
 
-export type RunTrigger = 'schedule' | 'manual' | 'backfill';
-
-/** What a Schedule (or a manual start) hands to `runTask`: the handler and its activity policies, resolved. */
-export interface RunTaskInput {
-  taskId: string;
-  handler: HandlerDef;
-  /** Timeouts and retry policy of the handler's activity (milliseconds, Temporal's shape). */
-  activity: Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout' | 'retry'>;
-  /** Only for runs started outside a Schedule; scheduled runs read the server's scheduled time. */
-  nominalTime?: string;
-  trigger?: RunTrigger;
-  /** One-off jobs bring their own key; tasks derive it from task id and nominal time. */
-  idempotencyKey?: string;
-  /** Alert settings; without them the run raises no alerts. */
-  alerts?: RunAlerts;
-  notify?: RunNotify;
-  /** The task's tags as `key=value`, for silences that match by tag. */
-  tags?: string[];
-}
-
-/** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */
-export interface AttemptFailure {
-  attempt: number;
-  at: string;
-  message: string;
-  type: string;
-}
-
-export const attemptFailedSignal = defineSignal<[AttemptFailure]>('attemptFailed');
-
-export interface RunTaskResult {
-  taskId: string;
-  nominalTime: string;
-  idempotencyKey: string;
-  /** The attempt that succeeded (1 = first try). */
-  attempt: number;
-  result: unknown;
-}
-
-/** Error type of a run whose handler failed for good; a Schedule's `pauseOnFailure` reacts to it. */
-export const TASK_RUN_FAILED = 'TaskRunFailed';
-
-/** ISO 8601 UTC without milliseconds when they are zero, the form Temporal appends to scheduled workflow ids. */
-export function formatInstant(date: Date): string {
-  return date.toISOString().replace('.000Z', 'Z');
-}
+export const attemptFailedSignal = defineSignal<[AttemptFailure]>(ATTEMPT_FAILED_SIGNAL);
 
 function nominalTimeOf(input: RunTaskInput): Date {
   if (input.nominalTime) return new Date(input.nominalTime);
@@ -140,7 +102,7 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
       await announce({ status: 'succeeded', attempts: 1, result }, 0);
       return { ...context, attempt: 1, result };
     }
-    const { runHandler } = proxyActivities<ReturnType<typeof createActivities>>(input.activity);
+    const { runHandler } = proxyActivities<RunHandlerActivities>(input.activity);
     const { attempt, result } = await runHandler({ ...context, handler });
     if (!lean || attempt > 1) upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempt }]);
     log.info('task run succeeded', { taskId, nominalTime, attempt });

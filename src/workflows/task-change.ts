@@ -1,8 +1,9 @@
 import { ChildWorkflowFailure, log, proxyActivities, startChild, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { AppliedChange, createChangeActivities } from '../activities/task-changes.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
-import { formatInstant, type RunTaskInput } from './run-task.js';
-import { searchAttributeKeys } from './search-attributes.js';
+import { formatInstant, type RunTaskInput } from '../contract/run.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { workflowTypes } from '../contract/workflow-types.js';
 
 /** Error types a change can fail with (the domain errors of src/tasks/errors.ts); they are not retried. */
 export const changeErrorTypes = [
@@ -43,7 +44,7 @@ async function backfill(taskId: string, times: string[], runInput: RunTaskInput,
   let started = 0;
   for (const nominalTime of times) {
     try {
-      const child = await startChild<(input: RunTaskInput) => Promise<AppliedChange>>('runTask', {
+      const child = await startChild<(input: RunTaskInput) => Promise<AppliedChange>>(workflowTypes.runTask, {
         workflowId: `${taskId}-${nominalTime}`,
         args: [{ ...runInput, nominalTime, trigger: 'backfill' }],
         parentClosePolicy: 'ABANDON',

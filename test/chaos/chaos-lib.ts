@@ -17,7 +17,7 @@ export const full = scale === 'full';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 export const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
-export const apiScript = join(root, 'src/api/server.ts');
+export const apiScript = join(root, 'src/api-server.ts');
 export const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
 /** A directory of this test's own under npm test's work dir (removed with it). */
@@ -192,7 +192,7 @@ export async function countWorkflows(client: Client, query: string): Promise<num
   return count;
 }
 
-/** An API process (`src/api/server.ts`) on its own port; `kill -9` and restart it at will. */
+/** An API process (`src/api-server.ts`) on its own port; `kill -9` and restart it at will. */
 export class ApiProcess {
   current?: Spawned;
   starts = 0;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { previewSchedule } from '../../src/cron/preview.js';
+import { previewSchedule } from '../../src/tasks/preview.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import type { ApplyResult } from '../../src/tasks/apply.js';
 import { listAudit } from '../../src/tasks/audit.js';

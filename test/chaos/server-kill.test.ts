@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { previewSchedule } from '../../src/cron/preview.js';
+import { previewSchedule } from '../../src/tasks/preview.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpec } from '../../src/tasks/spec.js';

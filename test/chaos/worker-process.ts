@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import type { HandlerContext } from '../../src/activities/handler.js';
 import { createHandlers } from '../../src/activities/handlers/index.js';
 import { connectClient } from '../../src/client.js';
-import { createSurecronWorker } from '../../src/worker.js';
+import { createSurecronWorker } from '../../src/boot/worker.js';
 
 const env = (name: string): string => {
   const value = process.env[name];

@@ -5,10 +5,10 @@ import { pino, type Logger } from 'pino';
 import type { HandlerRegistry } from '../../src/activities/handler.js';
 import type { AlertsConfig } from '../../src/alerting/channels/config.js';
 import type { TaskMetrics } from '../../src/metrics/task-metrics.js';
-import { createHandlers } from '../../src/activities/handlers/index.js';
-import type { OrderSystems } from '../../src/activities/orders.js';
+import { userCode } from '../../src/user/index.js';
+import type { UserActivity } from '../../src/activities/user-code.js';
 import { TaskStore } from '../../src/tasks/store.js';
-import { createSurecronWorker } from '../../src/worker.js';
+import { createSurecronWorker } from '../../src/boot/worker.js';
 
 /** The dev server `npm test` started. */
 export function testAddress(): string {
@@ -44,7 +44,8 @@ export async function testClient(address = testAddress()): Promise<Client> {
 export interface TestWorkerOptions {
   taskQueue: string;
   handlers?: HandlerRegistry;
-  orderSystems?: OrderSystems;
+  /** Activities of user workflows (the examples' `syncOrders`: `createOrderActivities(fake)`). */
+  userActivities?: Readonly<Record<string, UserActivity>>;
   httpAllowlist?: string;
   address?: string;
   alerts?: AlertsConfig;
@@ -70,8 +71,8 @@ export async function testWorker(
     namespace: 'default',
     taskQueue: options.taskQueue,
     logger: options.logger ?? quietLogger,
-    handlers: { ...createHandlers(), ...options.handlers },
-    orderSystems: options.orderSystems,
+    handlers: { ...userCode.handlers, ...options.handlers },
+    ...(options.userActivities ? { userActivities: options.userActivities } : {}),
     httpAllowlist: options.httpAllowlist ?? '127.0.0.1,localhost',
     workflowBundlePath: process.env.SURECRON_TEST_BUNDLE,
     workerOptions: { shutdownGraceTime: '1s', shutdownForceTime: '5s' },

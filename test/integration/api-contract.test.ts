@@ -11,7 +11,7 @@ import type { HandlerContext, HandlerRegistry } from '../../src/activities/handl
 import { functionHandlerNames } from '../../src/activities/handlers/index.js';
 import { buildApp } from '../../src/api/app.js';
 import { TaskService } from '../../src/tasks/service.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import type { TaskRules } from '../../src/tasks/validate.js';
 import { quietLogger, testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
@@ -106,7 +106,7 @@ describe('HTTP API contract (buildApp + running worker)', () => {
     },
   };
   const rules: TaskRules = {
-    ...taskRules('127.0.0.1,localhost'),
+    ...testRules('127.0.0.1,localhost'),
     functionNames: new Set([...functionHandlerNames, ...Object.keys(handlers)]),
   };
 

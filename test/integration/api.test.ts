@@ -1,11 +1,11 @@
 import { TaskService } from '../../src/tasks/service.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
-import type { Readiness } from '../../src/api/routes/health.js';
+import type { Readiness } from '../../src/temporal/readiness.js';
 import { listRuns } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import type { TaskStore } from '../../src/tasks/store.js';
@@ -104,7 +104,7 @@ describe('HTTP API (buildApp + inject) against the real dev server', () => {
     store = testStore(client, taskQueue);
     app = await buildApp({
       service: new TaskService(client, store),
-      rules: taskRules('127.0.0.1,localhost'),
+      rules: testRules('127.0.0.1,localhost'),
       logger: quietLogger,
       apiToken: ADMIN,
       namedTokens: `ops:${READER}:read`,
@@ -252,7 +252,7 @@ describe('HTTP API (buildApp + inject) against the real dev server', () => {
       } as unknown as TaskStore;
       const brokenApp = await buildApp({
         service: new TaskService(client, broken),
-        rules: taskRules(),
+        rules: testRules(),
         logger: quietLogger,
         apiToken: ADMIN,
         readiness: async () => Promise.resolve(ready),

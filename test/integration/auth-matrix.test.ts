@@ -11,7 +11,7 @@ import type { Worker } from '@temporalio/worker';
 import type { HTTPMethods, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { TaskService } from '../../src/tasks/service.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import { quietLogger, testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const ADMIN = 'matrix-admin-token-0123456789';
@@ -235,7 +235,7 @@ describe('auth matrix: every route × every kind of caller', () => {
     closeWorker = () => started.connection.close();
     app = await buildApp({
       service: new TaskService(client, testStore(client, taskQueue)),
-      rules: taskRules('127.0.0.1,localhost'),
+      rules: testRules('127.0.0.1,localhost'),
       logger: quietLogger,
       apiToken: ADMIN,
       namedTokens: `deployer:${WRITER}:write, auditor:${READER}:read`,

@@ -5,7 +5,7 @@ import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { previewSchedule } from '../../src/cron/preview.js';
+import { previewSchedule } from '../../src/tasks/preview.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 

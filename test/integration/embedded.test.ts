@@ -146,7 +146,7 @@ describe('npm start: the embedded all-in-one mode', () => {
       SURECRON_API_TOKEN: 'a-production-token-0123456789',
       SURECRON_WORKFLOW_BUNDLE: process.env.SURECRON_TEST_BUNDLE,
     };
-    const apiProcess = launch('src/api/server.ts', env);
+    const apiProcess = launch('src/api-server.ts', env);
     let workerProcess: ReturnType<typeof launch> | undefined;
     try {
       const readyz = (): Promise<number> => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status);

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
 import { jobIdFor } from '../../src/runs/jobs.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import type { TaskStore } from '../../src/tasks/store.js';
 import { quietLogger, testClient, testStore, testWorker, uniqueId } from '../helpers/temporal.js';
@@ -523,7 +523,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
     const service = new TaskService(client, store);
     app = await buildApp({
       service,
-      rules: taskRules('127.0.0.1,localhost'),
+      rules: testRules('127.0.0.1,localhost'),
       logger: quietLogger,
       apiToken: TOKEN,
       readiness: async () => Promise.resolve({ ready: true, checks: {} }),

@@ -10,7 +10,7 @@ import {
   guardedLookup,
   HttpTargetRefusedError,
   type HttpGuard,
-} from '../../src/activities/http-guard.js';
+} from '../../src/security/http-guard.js';
 import { callHttp, MAX_REQUEST_HEADER_BYTES, MAX_RESPONSE_BYTES } from '../../src/activities/http.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';

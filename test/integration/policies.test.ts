@@ -4,7 +4,7 @@ import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { NonRetryableError, type HandlerRegistry } from '../../src/activities/handler.js';
 import { createWatchdogActivities } from '../../src/activities/watchdog.js';
-import { previewSchedule } from '../../src/cron/preview.js';
+import { previewSchedule } from '../../src/tasks/preview.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
-import { previewSchedule } from '../../src/cron/preview.js';
+import { previewSchedule } from '../../src/tasks/preview.js';
 import { taskSpecSchema, type ScheduleDef } from '../../src/tasks/spec.js';
 import { testClient, testStore, uniqueId } from '../helpers/temporal.js';
 

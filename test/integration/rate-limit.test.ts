@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { quietLogger, testClient, testStore, uniqueId } from '../helpers/temporal.js';
 
@@ -10,7 +10,7 @@ describe('rate limit', () => {
     const client = await testClient();
     const app = await buildApp({
       service: new TaskService(client, testStore(client, uniqueId('tq'))),
-      rules: taskRules(),
+      rules: testRules(),
       logger: quietLogger,
       apiToken: 'rate-limit-admin-token-123',
       readiness: async () => Promise.resolve({ ready: true, checks: {} }),

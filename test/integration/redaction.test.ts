@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
 import { createLogger } from '../../src/logger.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import type { TaskStore } from '../../src/tasks/store.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
@@ -38,7 +38,7 @@ describe('secrets are redacted from every log', () => {
     const store = testStore(client, taskQueue);
     const app = await buildApp({
       service: new TaskService(client, store),
-      rules: taskRules('127.0.0.1'),
+      rules: testRules('127.0.0.1'),
       logger,
       apiToken: ADMIN,
       namedTokens: `reader:${READER}:read`,
@@ -105,7 +105,7 @@ describe('secrets are redacted from every log', () => {
         service: new TaskService(client, {
           list: () => Promise.reject(new Error(`boom ${ADMIN}`)),
         } as unknown as TaskStore),
-        rules: taskRules(),
+        rules: testRules(),
         logger,
         apiToken: ADMIN,
         readiness: async () => Promise.resolve({ ready: true, checks: {} }),

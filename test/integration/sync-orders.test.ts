@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { RecordingOrderSystems } from '../../src/activities/orders.js';
+import { createOrderActivities, RecordingOrderSystems } from '../../src/activities/orders.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
@@ -23,7 +23,7 @@ describe('the syncOrders workflow handler', () => {
     const id = uniqueId(prefix);
     const orders = new RecordingOrderSystems(['order-1', 'order-2']);
     const store = testStore(client, taskQueue);
-    const { worker, connection } = await testWorker({ taskQueue, orderSystems: orders });
+    const { worker, connection } = await testWorker({ taskQueue, userActivities: createOrderActivities(orders) });
     let created = false;
     try {
       await store.create(

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SMTPServer } from 'smtp-server';
-import { type Alert } from '../../src/alerting/alert.js';
+import { type Alert } from '../../src/contract/alert.js';
 import {
   AlertConfigError,
   AlertDeliveryError,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Alert } from '../../src/alerting/alert.js';
+import type { Alert } from '../../src/contract/alert.js';
 import type { AlertsConfig } from '../../src/alerting/channels/config.js';
 import { defaultWebhookName } from '../../src/alerting/channels/load.js';
 import { createAlertRouter } from '../../src/alerting/router.js';

@@ -14,7 +14,7 @@ import { haproxyConfig } from '../../src/cluster/load-balancer.js';
 import { killLeftovers, liveSupervisor, Supervisor, type ClusterProcessEntry } from '../../src/cluster/supervisor.js';
 import { fixShardCount, planNodes, TemporalSetupError } from '../../src/cluster/temporal-nodes.js';
 import { childEnv, loadConfig } from '../../src/config.js';
-import { clusterCheck } from '../../src/readiness.js';
+import { clusterCheck } from '../../src/temporal/readiness.js';
 
 const dirs: string[] = [];
 const dir = (): string => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createHttpGuard } from '../../src/activities/http-guard.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { createHttpGuard } from '../../src/security/http-guard.js';
+import { testRules } from '../helpers/rules.js';
 import type { TaskSpecInput } from '../../src/tasks/spec.js';
 import { TaskValidationError, validateTask, type ValidationIssue } from '../../src/tasks/validate.js';
 
@@ -115,7 +115,7 @@ describe('createHttpGuard', () => {
 });
 
 describe('validateTask', () => {
-  const rules = taskRules('');
+  const rules = testRules('');
   const base: TaskSpecInput = {
     id: 'guarded-task',
     schedule: { cron: '0 * * * *' },
@@ -166,7 +166,7 @@ describe('validateTask', () => {
   it('accepts an http handler to 127.0.0.1 when the allow-list has it, and to a public host always', () => {
     const local = validateTask(
       { ...base, handler: { type: 'http', url: 'http://127.0.0.1:8080/' } },
-      taskRules('127.0.0.1'),
+      testRules('127.0.0.1'),
     );
     assert.equal(local.handler.type, 'http');
     const pub = validateTask({ ...base, handler: { type: 'http', url: 'https://example.com/hook' } }, rules);

@@ -9,7 +9,7 @@ import { buildApp } from '../../src/api/app.js';
 import { authenticate, parseTokens } from '../../src/api/auth.js';
 import { envSchema, loadConfig } from '../../src/config.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
-import { taskRules } from '../../src/tasks/rules.js';
+import { testRules } from '../helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { TaskStore } from '../../src/tasks/store.js';
 
@@ -60,7 +60,7 @@ describe('API body limit', () => {
     client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }), namespace: 'default' });
     app = await buildApp({
       service: new TaskService(client, new TaskStore(client, 'security-test')),
-      rules: taskRules(''),
+      rules: testRules(''),
       logger: pino({ level: 'silent' }),
       apiToken: ADMIN,
       readiness: () => Promise.resolve({ ready: true, checks: {} }),

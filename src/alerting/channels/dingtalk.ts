@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 import { type DingtalkChannel } from './config.js';
 import { alertTitle, detailEntries, toJson, truncateBytes } from './format.js';
 import { type DeliverOptions, postJson, requireErrcodeZero } from './http.js';

@@ -1,5 +1,5 @@
 import { createTransport } from 'nodemailer';
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 import { type EmailChannel } from './config.js';
 import { AlertDeliveryError } from './errors.js';
 import { detailEntries } from './format.js';

@@ -1,4 +1,4 @@
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 
 /** `[P1] run_failed: <taskId>` */
 export const alertTitle = (alert: Alert): string => `[${alert.severity}] ${alert.event}: ${alert.taskId}`;

@@ -1,4 +1,4 @@
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 import { type Channel } from './config.js';
 import { deliverDingtalk } from './dingtalk.js';
 import { deliverEmail } from './email.js';

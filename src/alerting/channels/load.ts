@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { type z } from 'zod';
-import { type Severity } from '../alert.js';
+import { type Severity } from '../../contract/alert.js';
 import { AlertConfigError } from './errors.js';
 import {
   type AlertsConfig,

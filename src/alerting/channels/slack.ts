@@ -1,4 +1,4 @@
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 import { type SlackChannel } from './config.js';
 import { alertLine, alertTitle, detailEntries, toJson, truncate } from './format.js';
 import { type DeliverOptions, postJson } from './http.js';

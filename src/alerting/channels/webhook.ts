@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 import { type WebhookChannel } from './config.js';
 import { toJson } from './format.js';
 import { type DeliverOptions, postJson } from './http.js';

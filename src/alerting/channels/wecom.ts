@@ -1,4 +1,4 @@
-import { type Alert } from '../alert.js';
+import { type Alert } from '../../contract/alert.js';
 import { type WecomChannel } from './config.js';
 import { alertTitle, detailEntries, toJson, truncateBytes } from './format.js';
 import { type DeliverOptions, postJson, requireErrcodeZero } from './http.js';

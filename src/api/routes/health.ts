@@ -1,10 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-
-export interface Readiness {
-  ready: boolean;
-  checks: Record<string, string>;
-}
+import type { Readiness } from '../../temporal/readiness.js';
 
 /** `/livez`: the process answers. `/readyz`: Temporal is reachable and a worker polls surecron's task queue. */
 export function healthRoutes(readiness: () => Promise<Readiness>): FastifyPluginAsyncZod {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { previewSchedule } from '../../cron/preview.js';
+import { previewSchedule } from '../../tasks/preview.js';
 import { getJob, submitJob } from '../../runs/jobs.js';
 import { runDetail } from '../../runs/run-detail.js';
 import { applyTasks } from '../../tasks/apply.js';

@@ -1,9 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import type { HandlerDef } from '../tasks/spec.js';
-import type { AttemptFailure } from '../workflows/run-task.js';
+import type { AttemptFailure, HandlerDef } from '../contract/run.js';
 import { NonRetryableError, type HandlerContext, type HandlerRegistry } from './handler.js';
-import { callHttp, type HttpGuard } from './http.js';
+import type { HttpGuard } from '../security/http-guard.js';
+import { callHttp } from './http.js';
 
 export interface ActivityDeps {
   handlers: HandlerRegistry;
@@ -28,9 +28,9 @@ export interface RunHandlerOutput {
 }
 
 /**
- * The activities of the surecron worker, built from their dependencies so tests can inject fakes.
+ * The activity that runs a task's handler, built from its dependencies so tests can inject fakes.
  */
-export function createActivities({ handlers, logger, http, reportAttempt, onAttempt }: ActivityDeps) {
+export function createRunHandlerActivities({ handlers, logger, http, reportAttempt, onAttempt }: ActivityDeps) {
   return {
     /** Runs one attempt of a task's handler. */
     async runHandler({ taskId, nominalTime, idempotencyKey, handler }: RunHandlerInput): Promise<RunHandlerOutput> {
@@ -140,4 +140,4 @@ function attemptSignal(activity: Context): {
   };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+export type RunHandlerActivities = ReturnType<typeof createRunHandlerActivities>;

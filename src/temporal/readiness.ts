@@ -3,7 +3,12 @@ import proto from '@temporalio/proto';
 import { readFile } from 'node:fs/promises';
 
 const { temporal } = proto;
-import type { Readiness } from './api/routes/health.js';
+
+/** What `/readyz` reports: ready only when every check passed. */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, string>;
+}
 
 /** Membership as `npm run cluster` writes it into its `cluster.json`. */
 interface ClusterMembers {

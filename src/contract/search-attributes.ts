@@ -1,4 +1,6 @@
-import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes.js';
+import type { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+type SearchAttributeKey<T extends SearchAttributeType> = ReturnType<typeof defineSearchAttributeKey<T>>;
 
 /**
  * Search attributes surecron sets on every run so the Web UI and the run ledger can filter by them. Plain

@@ -1,9 +1,9 @@
-import { parseDuration } from '../tasks/duration.js';
-import { cronExpressions, scheduleTimezone } from '../tasks/schedule.js';
-import type { ScheduleDef } from '../tasks/spec.js';
-import { compileRule, nextCalendarTime, nextIntervalTime, type SkippedWallTime } from './next.js';
-import { parseCron } from './parse.js';
-import { formatLocal, offsetAt, wallTime } from './zone.js';
+import { parseDuration } from './duration.js';
+import { cronExpressions, scheduleTimezone } from './schedule.js';
+import type { ScheduleDef } from './spec.js';
+import { compileRule, nextCalendarTime, nextIntervalTime, type SkippedWallTime } from '../cron/next.js';
+import { parseCron } from '../cron/parse.js';
+import { formatLocal, offsetAt, wallTime } from '../cron/zone.js';
 
 /** One upcoming fire time. */
 export interface PreviewRun {

@@ -1,0 +1,112 @@
+import type { ActivityOptions } from '@temporalio/common';
+import type { Severity } from './alert.js';
+
+/** A registered TS function run as the task's activity. */
+export interface FunctionHandlerDef {
+  type: 'function';
+  name: string;
+  input?: unknown;
+}
+
+/** The built-in HTTP handler: one request per attempt. */
+export interface HttpHandlerDef {
+  type: 'http';
+  url: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+  headers?: Record<string, string>;
+  /** Header names whose values are secrets: write-only, redacted in logs and API responses. */
+  secretHeaders?: string[];
+  body?: unknown;
+  /** A duration, e.g. `"10s"`. */
+  timeout?: string;
+  expectStatus?: number | number[];
+}
+
+/** A user workflow run as a child; each attempt is one run of it. */
+export interface WorkflowHandlerDef {
+  type: 'workflow';
+  name: string;
+  input?: unknown;
+}
+
+/** What a task runs; `src/tasks/spec.ts` validates it into this shape. */
+export type HandlerDef = FunctionHandlerDef | HttpHandlerDef | WorkflowHandlerDef;
+
+export type RunTrigger = 'schedule' | 'manual' | 'backfill';
+
+/** A task's alert settings as its runs see them (defaults applied). */
+export interface RunAlerts {
+  severity: Severity;
+  onFailure: boolean;
+  onRecovery: boolean;
+  consecutiveFailures?: number;
+  channels?: string[];
+}
+
+export interface RunNotify {
+  onSuccess?: string;
+  onFailure?: string;
+}
+
+/** What a Schedule (or a manual start) hands to `runTask`: the handler and its activity policies, resolved. */
+export interface RunTaskInput {
+  taskId: string;
+  handler: HandlerDef;
+  /** Timeouts and retry policy of the handler's activity (milliseconds, Temporal's shape). */
+  activity: Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout' | 'retry'>;
+  /** Only for runs started outside a Schedule; scheduled runs read the server's scheduled time. */
+  nominalTime?: string;
+  trigger?: RunTrigger;
+  /** One-off jobs bring their own key; tasks derive it from task id and nominal time. */
+  idempotencyKey?: string;
+  /** Alert settings; without them the run raises no alerts. */
+  alerts?: RunAlerts;
+  notify?: RunNotify;
+  /** The task's tags as `key=value`, for silences that match by tag. */
+  tags?: string[];
+}
+
+export interface RunTaskResult {
+  taskId: string;
+  nominalTime: string;
+  idempotencyKey: string;
+  /** The attempt that succeeded (1 = first try). */
+  attempt: number;
+  result: unknown;
+}
+
+/** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */
+export interface AttemptFailure {
+  attempt: number;
+  at: string;
+  message: string;
+  type: string;
+}
+
+/** The signal a failed attempt is reported with (payload: {@link AttemptFailure}). */
+export const ATTEMPT_FAILED_SIGNAL = 'attemptFailed';
+
+/** How a run ended, as alerts and callbacks see it. */
+export interface RunOutcome {
+  taskId: string;
+  nominalTime: string;
+  workflowId: string;
+  status: 'succeeded' | 'failed';
+  attempts: number;
+  durationMs: number;
+  result?: unknown;
+  error?: string;
+}
+
+/** Error type of a run whose handler failed for good; a Schedule's `pauseOnFailure` reacts to it. */
+export const TASK_RUN_FAILED = 'TaskRunFailed';
+
+/** ISO 8601 UTC without milliseconds when they are zero, the form Temporal appends to scheduled workflow ids. */
+export function formatInstant(date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z');
+}
+
+/** The workflow id of a run: the one a Schedule gives a fire (`<taskId>-<nominal time>`), or a manual one. */
+export function runWorkflowId(taskId: string, nominalTime: string, trigger: RunTrigger): string {
+  return trigger === 'manual' ? `${taskId}-manual-${nominalTime}` : `${taskId}-${nominalTime}`;
+}

@@ -1,0 +1,7 @@
+import { deploymentRules } from '../../src/boot/deployment.js';
+import type { TaskRules } from '../../src/tasks/validate.js';
+
+/** The rules of the test deployment (its handlers and workflows), with an http allow-list. */
+export function testRules(httpAllowlist?: string): TaskRules {
+  return deploymentRules({ SURECRON_HTTP_ALLOWLIST: httpAllowlist });
+}
