@@ -49,6 +49,7 @@ const workflowSandbox = [
   'src/contract/**/*.ts',
   'src/user/workflows.ts',
   'src/boot/workflows.ts',
+  'examples/sync-orders.ts',
 ];
 
 export default tseslint.config(
@@ -76,7 +77,19 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
       'import-x/no-cycle': 'error',
-      'import-x/no-restricted-paths': ['error', { zones: layerZones }],
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            ...layerZones,
+            {
+              target: './src',
+              from: './examples',
+              message: 'The product never imports examples/: the seed examples are tested examples, not run-time code.',
+            },
+          ],
+        },
+      ],
     },
     settings: { 'import-x/resolver-next': [createTypeScriptImportResolver()] },
   },

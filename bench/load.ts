@@ -24,7 +24,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHandlers } from '../src/activities/handlers/index.js';
+import { createHandlers } from '../examples/index.js';
 import type { HandlerContext } from '../src/activities/handler.js';
 import { ensureSearchAttributes } from '../src/client.js';
 import { cliVersion, resolveTemporalCli } from '../src/temporal/cli.js';

@@ -6,7 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { createOrderActivities, RecordingOrderSystems } from '../src/activities/orders.js';
+import { createOrderActivities } from '../examples/orders.js';
+import { RecordingOrderSystems } from '../examples/recording-order-systems.js';
 import { NonRetryableError } from '../src/activities/handler.js';
 import { ensureSearchAttributes } from '../src/client.js';
 import { resolveTemporalCli } from '../src/temporal/cli.js';

@@ -1,6 +1,6 @@
 import { applyCodeTasks, openDeployment, runMain } from './boot/deployment.js';
 import { ConfigError } from './config.js';
-import { TaskValidationError } from './tasks/validate.js';
+import { TaskValidationError } from './tasks/errors.js';
 import { temporalReadiness } from './temporal/readiness.js';
 import { isMain } from './util/is-main.js';
 

@@ -7,10 +7,11 @@ import { onShutdownSignal } from './util/shutdown.js';
 async function main(): Promise<void> {
   const deployment = await openDeployment();
   const { logger, config, address } = deployment;
+  // A signal during start-up stops the worker as soon as it is up.
+  const stopRequested = new Promise<void>((resolve) => onShutdownSignal(resolve));
   const worker = await startWorker(deployment);
-  onShutdownSignal(() => worker.stop());
   logger.info({ address, taskQueue: config.SURECRON_TASK_QUEUE }, 'worker polling');
-  await worker.running.catch(() => undefined);
+  await Promise.race([worker.running.catch(() => undefined), stopRequested]);
   await worker.stop();
   await deployment.client.connection.close();
   logger.info('worker stopped');

@@ -1,7 +1,7 @@
 /**
  * `npm test`: starts a Temporal dev server of its own (free ports, a temporary SQLite file; never `.data` or
- * port 7233), registers surecron's search attributes, bundles the workflows once, runs every test file against
- * it with node's test runner, tears everything down and ends with `N passed, N failed`.
+ * port 7233), registers surecron's search attributes, bundles the workflows once, runs every test file (test/ and
+ * examples/) against it with node's test runner, tears everything down and ends with `N passed, N failed`.
  *
  * Arguments narrow the run to files whose path contains one of them: `npm test -- cron api`.
  */
@@ -15,7 +15,8 @@ import { spec as SpecReporter } from 'node:test/reporters';
 import { connectClient, ensureSearchAttributes } from '../src/client.js';
 import { resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
-import { writeWorkflowBundle } from '../src/boot/worker.js';
+import { writeUserWorkflowBundle } from '../src/testing/index.js';
+import { exampleCode } from '../examples/index.js';
 import { freePort } from './helpers/ports.js';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -23,14 +24,14 @@ const root = new URL('..', import.meta.url).pathname;
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return ['helpers', 'cluster'].includes(entry.name) ? [] : testFiles(path);
+    if (entry.isDirectory()) return ['helpers', 'cluster', 'histories'].includes(entry.name) ? [] : testFiles(path);
     return entry.name.endsWith('.test.ts') ? [path] : [];
   });
 }
 
 async function main(): Promise<number> {
   const filters = process.argv.slice(2);
-  const files = testFiles(join(root, 'test'))
+  const files = [...testFiles(join(root, 'test')), ...testFiles(join(root, 'examples'))]
     .filter((file) => filters.length === 0 || filters.some((f) => relative(root, file).includes(f)))
     .sort();
   // chromium, promtool, PostgreSQL, HAProxy: installed when missing (as root), else the tests that need one say how.
@@ -54,7 +55,8 @@ async function main(): Promise<number> {
     await ensureSearchAttributes(client);
     await client.connection.close();
     const bundlePath = join(workDir, 'workflow-bundle.js');
-    await writeWorkflowBundle(bundlePath);
+    // The test deployment's workflows: surecron's, yours (src/user/) and the seed examples'.
+    await writeUserWorkflowBundle(bundlePath, exampleCode().workflowsPath);
     Object.assign(process.env, {
       TEMPORAL_ADDRESS: server.address,
       TEMPORAL_NAMESPACE: 'default',

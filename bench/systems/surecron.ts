@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import type { HandlerContext } from '../../src/activities/handler.js';
-import { createHandlers } from '../../src/activities/handlers/index.js';
+import { createHandlers } from '../../examples/index.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from '../tasks/errors.js';
-import { TaskValidationError, type ValidationIssue } from '../tasks/validate.js';
+import { TaskValidationError, type ValidationIssue } from '../tasks/errors.js';
 import { JobNotFoundError } from '../runs/jobs.js';
 import { LedgerWindowTooLargeError } from '../runs/ledger.js';
 import { RunNotFoundError } from '../runs/run-detail.js';

@@ -1,5 +1,6 @@
-import type { ActivityOptions } from '@temporalio/common';
+import type { ActivityOptions, SearchAttributePair } from '@temporalio/common';
 import type { Severity } from './alert.js';
+import { searchAttributeKeys } from './search-attributes.js';
 
 /** A registered TS function run as the task's activity. */
 export interface FunctionHandlerDef {
@@ -106,7 +107,14 @@ export function formatInstant(date: Date): string {
   return date.toISOString().replace('.000Z', 'Z');
 }
 
-/** The workflow id of a run: the one a Schedule gives a fire (`<taskId>-<nominal time>`), or a manual one. */
-export function runWorkflowId(taskId: string, nominalTime: string, trigger: RunTrigger): string {
-  return trigger === 'manual' ? `${taskId}-manual-${nominalTime}` : `${taskId}-${nominalTime}`;
+/**
+ * The search attributes a run carries from its start, the same wherever it starts (a Schedule, a trigger, a
+ * backfill, a job): its task, its trigger and, when known at the start, its nominal time.
+ */
+export function runSearchAttributes(taskId: string, trigger: RunTrigger, nominalTime?: Date): SearchAttributePair[] {
+  return [
+    { key: searchAttributeKeys.taskId, value: taskId },
+    { key: searchAttributeKeys.trigger, value: trigger },
+    ...(nominalTime ? [{ key: searchAttributeKeys.nominalTime, value: nominalTime }] : []),
+  ];
 }

@@ -1,13 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
-import type { HandlerDef } from '../contract/run.js';
-import type { RetryDef, TimeoutsDef } from '../tasks/spec.js';
+import { formatInstant, type HandlerDef } from '../contract/run.js';
 import { toRunInput } from '../tasks/schedule.js';
-import { taskSpecSchema } from '../tasks/spec.js';
-import { formatInstant } from '../contract/run.js';
-import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { taskSpecSchema, type RetryDef, type TimeoutsDef } from '../tasks/spec.js';
+import { startRunTask } from '../tasks/start-run.js';
 import { toRun, type Run } from './runs.js';
-import { workflowTypes } from '../contract/workflow-types.js';
 
 export interface JobRequest {
   handler: HandlerDef;
@@ -53,29 +50,17 @@ export async function submitJob(client: Client, taskQueue: string, request: JobR
     timeouts: request.timeouts,
   });
   const runAt = request.runAt ? new Date(request.runAt) : now;
-  try {
-    await client.workflow.start(workflowTypes.runTask, {
-      taskQueue,
-      workflowId,
-      args: [
-        {
-          ...toRunInput(spec),
-          nominalTime: formatInstant(runAt),
-          trigger: 'manual',
-          idempotencyKey: request.idempotencyKey,
-        },
-      ],
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      ...(runAt > now ? { startDelay: runAt.getTime() - now.getTime() } : {}),
-      typedSearchAttributes: [
-        { key: searchAttributeKeys.taskId, value: taskId },
-        { key: searchAttributeKeys.trigger, value: 'manual' },
-        { key: searchAttributeKeys.nominalTime, value: runAt },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
+  await startRunTask(client, {
+    taskQueue,
+    workflowId,
+    input: {
+      ...toRunInput(spec),
+      nominalTime: formatInstant(runAt),
+      trigger: 'manual',
+      idempotencyKey: request.idempotencyKey,
+    },
+    ...(runAt > now ? { startDelayMs: runAt.getTime() - now.getTime() } : {}),
+  });
   return { jobId, workflowId };
 }
 

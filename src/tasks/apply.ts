@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import { TaskValidationError } from './validate.js';
+import { TaskValidationError } from './errors.js';
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
 import type { TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';

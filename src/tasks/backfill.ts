@@ -1,6 +1,6 @@
 import { previewSchedule } from './preview.js';
 import type { ScheduleDef } from './spec.js';
-import { TaskValidationError } from './validate.js';
+import { TaskValidationError } from './errors.js';
 
 /**
  * How a backfill runs its fires: one after another, skipping a time whose run is going (`skip`), one after

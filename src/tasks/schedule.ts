@@ -3,7 +3,7 @@ import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temp
 import type { SearchAttributePair } from '@temporalio/common';
 import { ruleToCalendar } from '../cron/calendar.js';
 import { parseCron, type ParsedCron } from '../cron/parse.js';
-import type { RunTaskInput } from '../contract/run.js';
+import { runSearchAttributes, type RunTaskInput } from '../contract/run.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { parseDuration } from './duration.js';
 import type { ScheduleDef, TaskSpec } from './spec.js';
@@ -185,10 +185,7 @@ export function toScheduleOptions(
       taskQueue,
       args: [toRunInput(spec)],
       memo: { [MEMO_KEY]: memo },
-      typedSearchAttributes: [
-        { key: searchAttributeKeys.taskId, value: spec.id },
-        { key: searchAttributeKeys.trigger, value: 'schedule' },
-      ],
+      typedSearchAttributes: runSearchAttributes(spec.id, 'schedule'),
       staticSummary: spec.description ?? `surecron task ${spec.id}`,
     },
     policies: {

@@ -1,37 +1,13 @@
-import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import type { TaskWriter } from './apply.js';
 import type { TaskChange, TaskChangeResult } from './changes.js';
-import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
+import { fromFailure, TaskExistsError, TaskOwnershipError } from './errors.js';
 import { specHash, type TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
 import type { TaskStore } from './store.js';
-import { TaskValidationError, type ValidationIssue } from './validate.js';
 import { workflowTypes } from '../contract/workflow-types.js';
-
-/** Turns a failed change back into the domain error the activity threw. */
-function domainError(error: unknown, taskId: string): unknown {
-  if (!(error instanceof WorkflowFailedError)) return error;
-  let cause: unknown = error.cause;
-  while (cause instanceof Error && !(cause instanceof ApplicationFailure)) cause = cause.cause;
-  if (!(cause instanceof ApplicationFailure)) return error;
-  switch (cause.type) {
-    case 'TaskNotFoundError':
-      return new TaskNotFoundError(taskId);
-    case 'TaskExistsError':
-      return new TaskExistsError(taskId);
-    case 'TaskOwnershipError':
-      return new TaskOwnershipError(taskId, /managed by (\w+)/.exec(cause.message)?.[1] ?? 'another source');
-    case 'TaskConflictError':
-      return new TaskConflictError(taskId);
-    case 'TaskValidationError':
-      return new TaskValidationError((cause.details?.[0] as ValidationIssue[] | undefined) ?? []);
-    default:
-      return error;
-  }
-}
 
 /**
  * Changes tasks through the audited `taskChange` workflow, so every change and its audit entry are one durable
@@ -67,7 +43,7 @@ export class TaskService {
         this.options(change),
       );
     } catch (error) {
-      throw domainError(error, change.taskId);
+      throw fromFailure(error, change.taskId);
     }
   }
 

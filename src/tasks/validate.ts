@@ -1,21 +1,8 @@
 import type { z } from 'zod';
 import type { HttpGuard } from '../security/http-guard.js';
+import { TaskValidationError, type ValidationIssue } from './errors.js';
 import { scheduleTimezone } from './schedule.js';
 import { taskSpecSchema, type ScheduleDef, type TaskSpec } from './spec.js';
-
-export interface ValidationIssue {
-  /** Dotted path of the offending field, e.g. `schedule.cron`. */
-  path: string;
-  message: string;
-}
-
-/** Thrown when a task spec is invalid; carries one issue per offending field. */
-export class TaskValidationError extends Error {
-  constructor(readonly issues: readonly ValidationIssue[]) {
-    super(`invalid task: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
-    this.name = 'TaskValidationError';
-  }
-}
 
 /** What a spec is checked against beyond its shape: the handlers this deployment has, the http target guard. */
 export interface TaskRules {

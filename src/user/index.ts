@@ -1,15 +1,17 @@
 import { fileURLToPath } from 'node:url';
-import { createHandlers } from '../activities/handlers/index.js';
-import { createOrderActivities, RecordingOrderSystems } from '../activities/orders.js';
 import type { UserCode } from '../activities/user-code.js';
-import { codeTasks } from '../tasks/catalog.js';
+import { handlers } from './handlers.js';
+import { tasks } from './tasks.js';
 import * as workflows from './workflows.js';
 
-/** Your code, as this deployment runs it: tasks, handlers, the activities and names of your workflows. */
+/**
+ * Your code, as this deployment runs it: the tasks of `./tasks.ts`, the handlers of `./handlers.ts`, the
+ * workflows of `./workflows.ts` and the activities they call (none yet: add yours here, built from real clients).
+ */
 export const userCode: UserCode = {
-  tasks: codeTasks,
-  handlers: createHandlers(),
-  activities: createOrderActivities(new RecordingOrderSystems()),
+  tasks,
+  handlers,
+  activities: {},
   workflowNames: Object.keys(workflows),
   workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
 };

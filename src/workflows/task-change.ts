@@ -1,22 +1,13 @@
 import { ChildWorkflowFailure, log, proxyActivities, startChild, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import type { AppliedChange, createChangeActivities } from '../activities/task-changes.js';
+import type { createChangeActivities } from '../activities/task-changes.js';
 import type { TaskChange, TaskChangeResult } from '../tasks/changes.js';
-import { formatInstant, type RunTaskInput } from '../contract/run.js';
-import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { formatInstant, runSearchAttributes, type RunTaskInput, type RunTaskResult } from '../contract/run.js';
+import { TASK_CHANGE_ERROR_TYPES } from '../contract/task-change.js';
 import { workflowTypes } from '../contract/workflow-types.js';
-
-/** Error types a change can fail with (the domain errors of src/tasks/errors.ts); they are not retried. */
-export const changeErrorTypes = [
-  'TaskNotFoundError',
-  'TaskExistsError',
-  'TaskOwnershipError',
-  'TaskConflictError',
-  'TaskValidationError',
-];
 
 const { applyTaskChange } = proxyActivities<ReturnType<typeof createChangeActivities>>({
   startToCloseTimeout: '1m',
-  retry: { maximumAttempts: 5, initialInterval: '500ms', nonRetryableErrorTypes: [...changeErrorTypes] },
+  retry: { maximumAttempts: 5, initialInterval: '500ms', nonRetryableErrorTypes: [...TASK_CHANGE_ERROR_TYPES] },
 });
 
 /**
@@ -44,16 +35,12 @@ async function backfill(taskId: string, times: string[], runInput: RunTaskInput,
   let started = 0;
   for (const nominalTime of times) {
     try {
-      const child = await startChild<(input: RunTaskInput) => Promise<AppliedChange>>(workflowTypes.runTask, {
+      const child = await startChild<(input: RunTaskInput) => Promise<RunTaskResult>>(workflowTypes.runTask, {
         workflowId: `${taskId}-${nominalTime}`,
         args: [{ ...runInput, nominalTime, trigger: 'backfill' }],
         parentClosePolicy: 'ABANDON',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        typedSearchAttributes: [
-          { key: searchAttributeKeys.taskId, value: taskId },
-          { key: searchAttributeKeys.trigger, value: 'backfill' },
-          { key: searchAttributeKeys.nominalTime, value: new Date(nominalTime) },
-        ],
+        typedSearchAttributes: runSearchAttributes(taskId, 'backfill', new Date(nominalTime)),
       });
       started += 1;
       if (overlap !== 'allow_all') await child.result().catch((error: unknown) => void error);

@@ -11,7 +11,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import type { HandlerContext } from '../../src/activities/handler.js';
-import { createHandlers } from '../../src/activities/handlers/index.js';
+import { createHandlers } from '../../examples/index.js';
 import { connectClient } from '../../src/client.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';
 

@@ -1,14 +1,15 @@
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { HandlerRegistry } from '../../src/activities/handler.js';
 import type { AlertsConfig } from '../../src/alerting/channels/config.js';
 import type { TaskMetrics } from '../../src/metrics/task-metrics.js';
-import { userCode } from '../../src/user/index.js';
 import type { UserActivity } from '../../src/activities/user-code.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';
+import { quietRuntime } from '../../src/testing/index.js';
+import { exampleCode } from '../../examples/index.js';
 
 /** The dev server `npm test` started. */
 export function testAddress(): string {
@@ -24,17 +25,10 @@ export function uniqueId(prefix: string): string {
 
 export const quietLogger: Logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-let runtimeInstalled = false;
-/** Installs a Runtime that logs nothing (tests assert on behaviour, not on log noise). */
-export function quietRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  Runtime.install({
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
-    shutdownSignals: [],
-    telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
-  });
-}
+export { quietRuntime };
+
+/** The user code of the test deployment: `src/user/` and the seed examples, with their in-memory stand-ins. */
+export const testCode = exampleCode();
 
 export async function testClient(address = testAddress()): Promise<Client> {
   const connection = await Connection.connect({ address });
@@ -44,7 +38,7 @@ export async function testClient(address = testAddress()): Promise<Client> {
 export interface TestWorkerOptions {
   taskQueue: string;
   handlers?: HandlerRegistry;
-  /** Activities of user workflows (the examples' `syncOrders`: `createOrderActivities(fake)`). */
+  /** Activities of user workflows; default the test deployment's (the examples' `syncOrders` on recording fakes). */
   userActivities?: Readonly<Record<string, UserActivity>>;
   httpAllowlist?: string;
   address?: string;
@@ -54,7 +48,10 @@ export interface TestWorkerOptions {
   logger?: Logger;
 }
 
-/** A surecron worker on its own task queue, using the bundle `npm test` built once. */
+/**
+ * A surecron worker of the test deployment ({@link testCode}; `handlers` add to its own) on its own task queue,
+ * using the bundle `npm test` built once.
+ */
 export async function testWorker(
   options: TestWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -71,8 +68,8 @@ export async function testWorker(
     namespace: 'default',
     taskQueue: options.taskQueue,
     logger: options.logger ?? quietLogger,
-    handlers: { ...userCode.handlers, ...options.handlers },
-    ...(options.userActivities ? { userActivities: options.userActivities } : {}),
+    handlers: { ...testCode.handlers, ...options.handlers },
+    userActivities: options.userActivities ?? testCode.activities,
     httpAllowlist: options.httpAllowlist ?? '127.0.0.1,localhost',
     workflowBundlePath: process.env.SURECRON_TEST_BUNDLE,
     workerOptions: { shutdownGraceTime: '1s', shutdownForceTime: '5s' },

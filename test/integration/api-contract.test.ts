@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { LightMyRequestResponse } from 'fastify';
 import type { HandlerContext, HandlerRegistry } from '../../src/activities/handler.js';
-import { functionHandlerNames } from '../../src/activities/handlers/index.js';
+import { functionHandlerNames } from '../helpers/rules.js';
 import { buildApp } from '../../src/api/app.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { testRules } from '../helpers/rules.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { createOrderActivities, RecordingOrderSystems } from '../../src/activities/orders.js';
+import { createOrderActivities } from '../../examples/orders.js';
+import { RecordingOrderSystems } from '../../examples/recording-order-systems.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';

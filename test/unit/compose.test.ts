@@ -418,7 +418,7 @@ describe('Dockerfile', () => {
 describe('package.json', () => {
   it('has the scripts the image runs', () => {
     assert.equal(packageJson.scripts['start:worker'], 'tsx src/worker.ts');
-    assert.equal(packageJson.scripts['start:api'], 'tsx src/api/server.ts');
+    assert.equal(packageJson.scripts['start:api'], 'tsx src/api-server.ts');
     assert.equal(packageJson.scripts['build:bundle'], 'tsx scripts/build-workflow-bundle.ts');
   });
 });

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { createHttpGuard } from '../../src/security/http-guard.js';
 import { testRules } from '../helpers/rules.js';
 import type { TaskSpecInput } from '../../src/tasks/spec.js';
-import { TaskValidationError, validateTask, type ValidationIssue } from '../../src/tasks/validate.js';
+import { TaskValidationError, type ValidationIssue } from '../../src/tasks/errors.js';
+import { validateTask } from '../../src/tasks/validate.js';
 
 describe('createHttpGuard', () => {
   const guard = createHttpGuard('');

@@ -7,7 +7,8 @@ import { applyTasks } from '../../tasks/apply.js';
 import { listAudit } from '../../tasks/audit.js';
 import type { TaskService } from '../../tasks/service.js';
 import { handlerSchema, retrySchema, scheduleSchema, taskIdSchema, timeoutsSchema } from '../../tasks/spec.js';
-import { scheduleIssues, TaskValidationError, validateTask, type TaskRules } from '../../tasks/validate.js';
+import { TaskValidationError } from '../../tasks/errors.js';
+import { scheduleIssues, validateTask, type TaskRules } from '../../tasks/validate.js';
 import { isoTime, pageSize, pageToken } from './params.js';
 
 /** Preview, single runs, one-off jobs, the audit trail and apply. */

@@ -1,21 +1,7 @@
-import type { TaskSpecInput } from './spec.js';
+import type { TaskSpecInput } from '../src/tasks/spec.js';
 
-/**
- * Tasks declared in code. `npm start` and `npm run apply` reconcile them into Temporal Schedules (schedule id =
- * task id); remove one here and `apply --prune` deletes its schedule.
- */
-export const codeTasks: TaskSpecInput[] = [
-  {
-    id: 'example.heartbeat',
-    description: 'Example: logs a heartbeat every 10 seconds to show the pipeline works',
-    tags: { team: 'platform', kind: 'example' },
-    schedule: { every: '10s' },
-    handler: { type: 'function', name: 'heartbeat' },
-    retry: { maxAttempts: 3, initialInterval: '1s' },
-    timeouts: { attempt: '30s' },
-    overlap: 'skip',
-    catchupWindow: '1m',
-  },
+/** The seed articles' tasks: a sessions cleanup, a metrics report and an order sync saga. */
+export const exampleTasks: TaskSpecInput[] = [
   {
     id: 'sessions.cleanup',
     description: 'Deletes expired sessions every 5 minutes',
@@ -39,3 +25,10 @@ export const codeTasks: TaskSpecInput[] = [
     overlap: 'skip',
   },
 ];
+
+/** The example task with this id. */
+export function exampleTask(id: string): TaskSpecInput {
+  const task = exampleTasks.find((t) => t.id === id);
+  if (!task) throw new Error(`no example task ${id}`);
+  return task;
+}

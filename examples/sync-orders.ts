@@ -1,5 +1,5 @@
 import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
-import type { createOrderActivities } from '../activities/orders.js';
+import type { createOrderActivities } from './orders.js';
 
 export interface SyncOrdersInput {
   taskId: string;
