@@ -29,13 +29,14 @@ export function createExampleHandlers({
      * heartbeats the running total: a retried attempt resumes counting from there, and a cancellation stops the
      * cleanup between two batches.
      */
-    cleanupExpiredSessions: async (_input, { nominalTime, heartbeatDetails, heartbeat, signal, log }) => {
+    cleanupExpiredSessions: async (_input, context) => {
+      const { nominalTime, heartbeatDetails, signal, log } = context;
       let deleted = (heartbeatDetails as { deleted?: number } | undefined)?.deleted ?? 0;
       for (;;) {
         signal.throwIfAborted();
         const batch = await sessions.deleteExpired(new Date(nominalTime), CLEANUP_BATCH_SIZE);
         deleted += batch;
-        heartbeat({ deleted });
+        context.heartbeat({ deleted });
         if (batch < CLEANUP_BATCH_SIZE) break;
       }
       log.info({ deleted }, 'expired sessions removed');

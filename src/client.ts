@@ -1,9 +1,8 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ConnectionLike, type WorkflowService } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
-import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 
-const { temporal } = proto;
+const { temporal, google } = proto;
 import { searchAttributeKeys } from './contract/search-attributes.js';
 
 const { taskId, nominalTime, trigger, attempts, actor, action, taskQueue, tags } = searchAttributeKeys;
@@ -26,6 +25,33 @@ export interface TemporalTarget {
 export async function connectClient({ address, namespace }: TemporalTarget): Promise<Client> {
   const connection = await Connection.connect({ address });
   return new Client({ connection, namespace });
+}
+
+/** Workflow service calls, in their promise form, that {@link withWorkflowServiceCalls} can replace. */
+export type WorkflowServiceCalls = {
+  [K in 'updateSchedule' | 'listWorkflowExecutions']?: (
+    request: Parameters<WorkflowService[K]>[0],
+  ) => ReturnType<WorkflowService[K]>;
+};
+
+/**
+ * `connection` with some of its workflow service calls replaced by `calls`, for an SDK client (`ScheduleClient`,
+ * `WorkflowClient`) built on it: the client's own request goes through the replacement, which may amend it before
+ * passing it on to the real call. Every other call, and deadlines, metadata and abort signals, are the
+ * connection's own.
+ */
+export function withWorkflowServiceCalls(connection: ConnectionLike, calls: WorkflowServiceCalls): ConnectionLike {
+  const workflowService = Object.assign(Object.create(connection.workflowService) as WorkflowService, calls);
+  return {
+    workflowService,
+    operatorService: connection.operatorService,
+    plugins: connection.plugins,
+    close: () => connection.close(),
+    ensureConnected: () => connection.ensureConnected(),
+    withDeadline: (deadline, fn) => connection.withDeadline(deadline, fn),
+    withMetadata: (metadata, fn) => connection.withMetadata(metadata, fn),
+    withAbortSignal: (signal, fn) => connection.withAbortSignal(signal, fn),
+  };
 }
 
 /** Resolves once a Temporal frontend answers at `address`, retrying until `timeoutMs`. */
@@ -60,7 +86,7 @@ export async function ensureRetention(client: Client, days: number): Promise<voi
   if (Number(current.config?.workflowExecutionRetentionTtl?.seconds ?? 0) === seconds) return;
   await client.workflowService.updateNamespace({
     namespace,
-    config: { workflowExecutionRetentionTtl: msToTs(seconds * 1000) },
+    config: { workflowExecutionRetentionTtl: google.protobuf.Duration.fromObject({ seconds }) },
   });
 }
 

@@ -77,12 +77,13 @@ export async function testHandler(options: HandlerTestOptions): Promise<HandlerT
     if (when && 'afterHeartbeats' in when && heartbeats.length === when.afterHeartbeats) cancel();
   });
   const timer = when && 'afterMs' in when ? setTimeout(cancel, when.afterMs) : undefined;
-  const { runHandler } = createRunHandlerActivities({
+  const activities = createRunHandlerActivities({
     handlers: options.handlers,
     logger: options.logger ?? pino({ level: 'silent' }),
     http: createHttpGuard(),
   });
   try {
+    const runHandler = (input: RunHandlerInput): Promise<RunHandlerOutput> => activities.runHandler(input);
     const { result } = await env.run<[RunHandlerInput], RunHandlerOutput, typeof runHandler>(runHandler, {
       taskId,
       nominalTime,
