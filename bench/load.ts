@@ -23,6 +23,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { createHandlers } from '../examples/index.js';
 import type { HandlerContext } from '../src/activities/handler.js';
@@ -51,7 +52,6 @@ import { percentile } from './lib/stats.js';
 
 const TOKEN = 'bench-load-token-0123456789';
 const TASK_QUEUE = 'bench-load';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number | undefined): number => Math.round(((bytes ?? 0) / 2 ** 20) * 10) / 10;
 
 /**

@@ -3,6 +3,7 @@
  * own RSS. Protocol (IPC): → ready; ← window; → result (after the window and a drain); → stopped.
  * Registration mode (`config.register`): → ready (a surecron worker runs); ← register; → registered; → stopped.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expectedFires } from './lib/cadence.js';
 import type { ChildMessage, ParentMessage, Recorder, RunRecord, RunnerConfig, RunningSystem } from './lib/protocol.js';
 import { registrationSpecs, timedApply } from './lib/register.js';
@@ -25,8 +26,6 @@ function send(message: ChildMessage): Promise<void> {
     else process.send(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Registers `config.size` surecron tasks (yearly cron, so none fires) with a surecron worker running, timed from

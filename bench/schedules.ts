@@ -30,6 +30,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { connectClient, ensureSearchAttributes } from '../src/client.js';
@@ -70,7 +71,6 @@ import { fireStats } from './lib/stats.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const runnerPath = join(root, 'bench', 'runner.ts');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const clock = (t = Date.now()): string => new Date(t).toISOString().slice(11, 19);
 const log = (line: string): void => {
   process.stdout.write(`[${clock()}] ${line}\n`);

@@ -27,22 +27,44 @@ export async function connectClient({ address, namespace }: TemporalTarget): Pro
   return new Client({ connection, namespace });
 }
 
-/** Workflow service calls, in their promise form, that {@link withWorkflowServiceCalls} can replace. */
-export type WorkflowServiceCalls = {
-  [K in 'updateSchedule' | 'listWorkflowExecutions']?: (
-    request: Parameters<WorkflowService[K]>[0],
-  ) => ReturnType<WorkflowService[K]>;
-};
+/** A workflow service call in its promise form (the generated service also has a callback form). */
+type PromiseForm<F> = F extends (request: infer Q) => Promise<infer R> ? (request: Q) => Promise<R> : never;
+
+/** The workflow service calls {@link withWorkflowServiceCall} can replace. */
+export interface ReplaceableCalls {
+  updateSchedule: PromiseForm<WorkflowService['updateSchedule']>;
+  listWorkflowExecutions: PromiseForm<WorkflowService['listWorkflowExecutions']>;
+}
 
 /**
- * `connection` with some of its workflow service calls replaced by `calls`, for an SDK client (`ScheduleClient`,
- * `WorkflowClient`) built on it: the client's own request goes through the replacement, which may amend it before
- * passing it on to the real call. Every other call, and deadlines, metadata and abort signals, are the
- * connection's own.
+ * Runs `use` with `connection`, its workflow service's `name` call replaced by `replacement`, for an SDK client
+ * built on it (`ScheduleClient`, `WorkflowClient`): the client's own request goes through the replacement, which
+ * may amend the request and the response. Everything else is the connection's own: the other calls, deadlines,
+ * metadata, abort signals. An error of the call is rethrown as the server gave it, not as the SDK wraps it.
+ * @throws {Error} when `use` did not make the call exactly once: the SDK no longer goes through it.
  */
-export function withWorkflowServiceCalls(connection: ConnectionLike, calls: WorkflowServiceCalls): ConnectionLike {
-  const workflowService = Object.assign(Object.create(connection.workflowService) as WorkflowService, calls);
-  return {
+export async function withWorkflowServiceCall<K extends keyof ReplaceableCalls, T>(
+  connection: ConnectionLike,
+  name: K,
+  replacement: ReplaceableCalls[K],
+  use: (connection: ConnectionLike) => Promise<T>,
+): Promise<T> {
+  let calls = 0;
+  let failure: { error: unknown } | undefined;
+  const replace = replacement as (request: unknown) => Promise<unknown>;
+  const call = async (request: unknown): Promise<unknown> => {
+    calls += 1;
+    try {
+      return await replace(request);
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
+  };
+  const workflowService = Object.assign(Object.create(connection.workflowService) as WorkflowService, {
+    [name]: call,
+  });
+  const replaced: ConnectionLike = {
     workflowService,
     operatorService: connection.operatorService,
     plugins: connection.plugins,
@@ -52,6 +74,14 @@ export function withWorkflowServiceCalls(connection: ConnectionLike, calls: Work
     withMetadata: (metadata, fn) => connection.withMetadata(metadata, fn),
     withAbortSignal: (signal, fn) => connection.withAbortSignal(signal, fn),
   };
+  let result: T;
+  try {
+    result = await use(replaced);
+  } catch (error) {
+    throw failure ? failure.error : error;
+  }
+  if (calls !== 1) throw new Error(`expected the SDK to call ${name} once, it called it ${calls} times`);
+  return result;
 }
 
 /** Resolves once a Temporal frontend answers at `address`, retrying until `timeoutMs`. */

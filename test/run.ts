@@ -24,7 +24,7 @@ const root = new URL('..', import.meta.url).pathname;
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) return ['helpers', 'cluster', 'histories'].includes(entry.name) ? [] : testFiles(path);
+    if (entry.isDirectory()) return ['helpers', 'cluster'].includes(entry.name) ? [] : testFiles(path);
     return entry.name.endsWith('.test.ts') ? [path] : [];
   });
 }

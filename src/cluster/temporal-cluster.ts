@@ -1,4 +1,4 @@
-import { msToTs } from '@temporalio/common/lib/time.js';
+import proto from '@temporalio/proto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -68,7 +68,7 @@ async function ensureNamespace(address: string, namespace: string, retentionDays
     try {
       await client.workflowService.registerNamespace({
         namespace,
-        workflowExecutionRetentionPeriod: msToTs(retentionDays * 86_400_000),
+        workflowExecutionRetentionPeriod: proto.google.protobuf.Duration.fromObject({ seconds: retentionDays * 86_400 }),
       });
     } catch (error) {
       if (!/already exists|AlreadyExists/i.test((error as Error).message)) throw error;

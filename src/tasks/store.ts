@@ -1,21 +1,14 @@
 import {
   ScheduleAlreadyRunning,
+  ScheduleClient,
   ScheduleNotFoundError,
   type Client,
   type ScheduleDescription,
   type ScheduleUpdateOptions,
 } from '@temporalio/client';
-import type { LoadedDataConverter, SearchAttributePair } from '@temporalio/common';
-import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
-import {
-  compileUpdatedScheduleOptions,
-  encodeScheduleAction,
-  encodeSchedulePolicies,
-  encodeScheduleSpec,
-  encodeScheduleState,
-} from '@temporalio/client/lib/schedule-helpers.js';
-import { randomUUID } from 'node:crypto';
+import type { SearchAttributePair } from '@temporalio/common';
 import pLimit from 'p-limit';
+import { withWorkflowServiceCall } from '../client.js';
 import { encodePageToken, quote, withPageToken } from '../temporal/visibility.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
@@ -293,8 +286,12 @@ export class TaskStore {
   }
 
   /**
-   * UpdateSchedule with the conflict token of the description the update was computed from. The schedule's
-   * search attributes are replaced as a whole.
+   * Writes the schedule with the SDK's own `ScheduleHandle.update`, which keeps the headers the schedule's action
+   * carries (set by client interceptors, say), its request carrying the conflict token of the description the
+   * update was computed from: if another writer changed the schedule since, the server leaves the schedule as
+   * that writer made it, and the caller's read-back sees so. The schedule's search attributes are replaced as a
+   * whole; a write the server refuses throws its own error, as a raw UpdateSchedule call gives it.
+   * @throws {TaskNotFoundError} when the schedule is gone.
    */
   private async updateGuarded(
     scheduleId: string,
@@ -302,26 +299,30 @@ export class TaskStore {
     options: ScheduleUpdateOptions,
     searchAttributes: SearchAttributePair[],
   ): Promise<void> {
-    const { namespace, identity } = this.client.options;
-    const compiled = compileUpdatedScheduleOptions(scheduleId, options);
-    const dataConverter = (this.client.schedule as unknown as { dataConverter: LoadedDataConverter }).dataConverter;
+    const { connection } = this.client;
+    const { namespace, identity, loadedDataConverter, interceptors } = this.client.options;
     try {
-      await this.client.workflowService.updateSchedule({
-        namespace,
-        scheduleId,
-        conflictToken,
-        identity,
-        requestId: randomUUID(),
-        schedule: {
-          spec: encodeScheduleSpec(compiled.spec),
-          action: await encodeScheduleAction(dataConverter, namespace, compiled.action, {}),
-          policies: encodeSchedulePolicies(compiled.policies),
-          state: encodeScheduleState(compiled.state),
+      await withWorkflowServiceCall(
+        connection,
+        'updateSchedule',
+        (request) => connection.workflowService.updateSchedule({ ...request, conflictToken }),
+        async (guarded) => {
+          const schedules = new ScheduleClient({
+            connection: guarded,
+            namespace,
+            identity,
+            dataConverter: loadedDataConverter,
+            interceptors: interceptors.schedule ?? [],
+          });
+          await schedules
+            .getHandle(scheduleId)
+            .update(() => ({ ...options, searchAttributes: undefined, typedSearchAttributes: searchAttributes }));
         },
-        searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, searchAttributes) },
-      });
+      );
     } catch (error) {
-      if ((error as { code?: number }).code === 5) throw new TaskNotFoundError(scheduleId);
+      if (error instanceof ScheduleNotFoundError || (error as { code?: number }).code === 5) {
+        throw new TaskNotFoundError(scheduleId);
+      }
       throw error;
     }
   }

@@ -1,6 +1,5 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
-import type { LoadedDataConverter } from '@temporalio/common';
+import { WorkflowClient, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { withWorkflowServiceCall } from '../client.js';
 
 /** A string literal for a visibility query. */
 export const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -44,24 +43,43 @@ export async function withPageToken<T>(
   }
 }
 
-/** One page of workflow executions matching a visibility query, with an opaque URL-safe page token. */
+/**
+ * One page of workflow executions matching a visibility query, with an opaque URL-safe page token. The SDK's
+ * `WorkflowClient.list` decodes the executions; it pages on its own, so its one request here starts at the
+ * caller's token and its response ends the listing after this page.
+ * @throws {InvalidPageTokenError} for a token this API did not hand out.
+ */
 export async function listExecutions(
   client: Client,
   query: string,
   { pageSize = 100, pageToken }: { pageSize?: number; pageToken?: string } = {},
 ): Promise<{ executions: WorkflowExecutionInfo[]; nextPageToken?: string }> {
-  const response = await withPageToken(pageToken, (nextPageToken) =>
-    client.workflowService.listWorkflowExecutions({
-      namespace: client.options.namespace,
-      query,
-      pageSize,
-      nextPageToken,
-    }),
+  const { connection } = client;
+  const { namespace, identity, loadedDataConverter } = client.options;
+  let next: Uint8Array | null | undefined;
+  const executions = await withPageToken(pageToken, (nextPageToken) =>
+    withWorkflowServiceCall(
+      connection,
+      'listWorkflowExecutions',
+      async (request) => {
+        const response = await connection.workflowService.listWorkflowExecutions({ ...request, nextPageToken });
+        next = response.nextPageToken;
+        response.nextPageToken = new Uint8Array();
+        return response;
+      },
+      async (onePage) => {
+        const workflows = new WorkflowClient({
+          connection: onePage,
+          namespace,
+          identity,
+          dataConverter: loadedDataConverter,
+        });
+        const page: WorkflowExecutionInfo[] = [];
+        for await (const execution of workflows.list({ query, pageSize })) page.push(execution);
+        return page;
+      },
+    ),
   );
-  const dataConverter = (client.workflow as unknown as { dataConverter: LoadedDataConverter }).dataConverter;
-  const executions = await Promise.all(
-    response.executions.map((raw) => executionInfoFromRaw(raw, dataConverter, raw, client.options.namespace)),
-  );
-  const token = encodePageToken(response.nextPageToken);
+  const token = encodePageToken(next);
   return { executions, ...(token ? { nextPageToken: token } : {}) };
 }

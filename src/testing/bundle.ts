@@ -1,18 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeWorkflowBundle } from '../boot/worker.js';
 
 const surecronWorkflows = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Where generated entry files go: inside the project, so that the bundler finds `@temporalio/workflow` from them. */
+const entryDir = fileURLToPath(new URL('../../node_modules/.cache/surecron/', import.meta.url));
 
 /**
  * Bundles surecron's workflows and those exported by `userWorkflowsPath` into `outPath`, the bundle a worker of a
  * deployment with that user code runs (`createSurecronWorker({ workflowBundlePath })`). Returns its size.
  */
 export async function writeUserWorkflowBundle(outPath: string, userWorkflowsPath: string): Promise<number> {
-  const entry = `${outPath}.entry.js`;
-  mkdirSync(dirname(entry), { recursive: true });
+  mkdirSync(entryDir, { recursive: true });
+  const entry = join(entryDir, `workflows-${randomUUID()}.js`);
   const source = [surecronWorkflows, resolve(userWorkflowsPath)].map(
     (path) => `export * from ${JSON.stringify(path)};`,
   );

@@ -4,6 +4,9 @@ import { Runtime } from '@temporalio/worker';
 import { ensureSearchAttributes } from '../client.js';
 import { resolveTemporalCli } from '../temporal/cli.js';
 
+/** A Temporal SDK logger that drops everything. */
+export const silentSdkLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 /**
  * Installs a Temporal Runtime that logs nothing, unless one is installed already (install your own first to
  * see the SDK's logs). Tests assert on behaviour, not on log noise.
@@ -11,7 +14,7 @@ import { resolveTemporalCli } from '../temporal/cli.js';
 export function quietRuntime(): void {
   try {
     Runtime.install({
-      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+      logger: silentSdkLogger,
       shutdownSignals: [],
       telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
     });

@@ -7,6 +7,7 @@ import { formatInstant } from '../contract/run.js';
 import { createHttpGuard } from '../security/http-guard.js';
 import { parseDuration } from '../tasks/duration.js';
 import { taskDefaults } from '../tasks/schedule.js';
+import { silentSdkLogger } from './environment.js';
 
 export interface HandlerTestOptions {
   /** The registry to look the handler up in, e.g. `userCode.handlers` or one built with fakes. */
@@ -57,14 +58,17 @@ export async function testHandler(options: HandlerTestOptions): Promise<HandlerT
   const taskId = options.taskId ?? 'test.task';
   const nominalTime = formatInstant(new Date(options.nominalTime ?? '2026-01-01T00:00:00Z'));
   const heartbeatTimeout = options.timeouts?.heartbeat;
-  const env = new MockActivityEnvironment({
-    activityType: 'runHandler',
-    attempt: options.attempt ?? 1,
-    heartbeatDetails: options.heartbeatDetails,
-    startToCloseTimeoutMs: durationMs(options.timeouts?.attempt ?? taskDefaults.attemptTimeout, 'attempt'),
-    heartbeatTimeoutMs: heartbeatTimeout ? durationMs(heartbeatTimeout, 'heartbeat') : undefined,
-    workflowExecution: { workflowId: `${taskId}-${nominalTime}`, runId: 'test' },
-  });
+  const env = new MockActivityEnvironment(
+    {
+      activityType: 'runHandler',
+      attempt: options.attempt ?? 1,
+      heartbeatDetails: options.heartbeatDetails,
+      startToCloseTimeoutMs: durationMs(options.timeouts?.attempt ?? taskDefaults.attemptTimeout, 'attempt'),
+      heartbeatTimeoutMs: heartbeatTimeout ? durationMs(heartbeatTimeout, 'heartbeat') : undefined,
+      workflowExecution: { workflowId: `${taskId}-${nominalTime}`, runId: 'test' },
+    },
+    { logger: silentSdkLogger },
+  );
   const heartbeats: unknown[] = [];
   let cancelled = false;
   const cancel = () => {

@@ -7,18 +7,18 @@ import { specHash } from '../../src/tasks/schedule.js';
 import { taskSpecSchema, type TaskSpec } from '../../src/tasks/spec.js';
 import type { StoredTask } from '../../src/tasks/store.js';
 import { testClient, testStore, waitFor } from '../helpers/temporal.js';
+import { workDir } from '../helpers/dirs.js';
 import { freePort } from '../helpers/ports.js';
+import { sleep } from '../helpers/time.js';
 import {
   ApiProcess,
   ChaosServer,
-  chaosDir,
   countWorkflows,
   full,
   killAll,
   recordFigures,
   scale,
   seconds,
-  sleep,
   uniqueId,
   WorkerPool,
 } from './chaos-lib.js';
@@ -47,7 +47,7 @@ describe(`chaos: API process killed during a storm of creates (${scale})`, () =>
   after(killAll);
 
   it('no half-created task: schedule and one audited create, or neither', { timeout: 290_000 }, async (t) => {
-    const dir = chaosDir('api-kill');
+    const dir = workDir('chaos-api-kill');
     const server = await ChaosServer.start(dir);
     const taskQueue = uniqueId('tq');
     const pool = new WorkerPool(

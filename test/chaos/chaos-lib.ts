@@ -3,76 +3,43 @@
  * server of each test's own on a SQLite file it can `kill -9` and restart, worker and API processes it can
  * `kill -9` and restart, and the figures every test records.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { listRuns, type Run } from '../../src/runs/runs.js';
+import { taskSpecSchema, type TaskSpec } from '../../src/tasks/spec.js';
+import { root, spawnTs, type Spawned } from '../helpers/processes.js';
 import { uniqueId } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 
 export const scale: 'full' | 'reduced' = process.env.CHAOS_SCALE === 'full' ? 'full' : 'reduced';
 export const full = scale === 'full';
-export const root = fileURLToPath(new URL('../..', import.meta.url));
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 export const workerScript = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 export const apiScript = join(root, 'src/api-server.ts');
 export const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 
-/** A directory of this test's own under npm test's work dir (removed with it). */
-export function chaosDir(name: string): string {
-  const base = process.env.SURECRON_TEST_WORKDIR ?? tmpdir();
-  return mkdtempSync(join(base, `chaos-${name}-`));
-}
-
 export { KillableServer as ChaosServer } from '../helpers/killable-server.js';
+/** Ends every process a chaos test started, by pid. */
+export { killSpawned as killAll } from '../helpers/processes.js';
 
-/** Every child process a chaos test started; `killAll` ends them by pid. */
-const children = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
+/** A chaos process (`node --import tsx script`), keeping the last 8000 characters of its output. */
+const spawnChaos = (script: string, env: Record<string, string>): Spawned => spawnTs(script, { env, keep: 8000 });
 
-export interface Spawned {
-  child: ChildProcess;
-  pid: number;
-  /** Resolves when the process printed `readyLine` (or, without one, at once); rejects if it exits first. */
-  ready: Promise<void>;
-  exited: Promise<void>;
-  output(): string;
-}
-
-/** Runs a TypeScript file as its own node process (`node --import tsx file`). */
-export function spawnTs(script: string, env: Record<string, string>, readyLine?: string): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * A task whose every fire runs the chaos worker's `sink` handler: fires buffered (none skipped while one runs), a
+ * 1 m catch-up window, up to 10 attempts of at most 10 s with a 2 s heartbeat timeout.
+ */
+export function sinkTask(id: string, cron: string): TaskSpec {
+  return taskSpecSchema.parse({
+    id,
+    schedule: { cron },
+    handler: { type: 'function', name: 'sink' },
+    overlap: 'buffer_all',
+    catchupWindow: '1m',
+    retry: { maxAttempts: 10 },
+    timeouts: { attempt: '10s', heartbeat: '2s' },
   });
-  children.add(child);
-  let out = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  const ready = new Promise<void>((resolve, reject) => {
-    const collect = (chunk: Buffer): void => {
-      out = (out + chunk.toString('utf8')).slice(-8000);
-      if (readyLine && out.includes(readyLine)) resolve();
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    if (!readyLine) resolve();
-    void exited.then(() =>
-      reject(new Error(`${script} exited (${child.exitCode ?? child.signalCode}) before ready: ${out.slice(-800)}`)),
-    );
-  });
-  ready.catch(() => undefined);
-  if (!child.pid) throw new Error(`could not spawn ${script}`);
-  return { child, pid: child.pid, ready, exited, output: () => out };
-}
-
-export function killAll(): void {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 export interface WorkerFiles {
@@ -85,7 +52,7 @@ export interface WorkerFiles {
  * is started again after a second, as a process supervisor would.
  */
 export class WorkerPool {
-  readonly workers = new Map<number, Spawned>();
+  readonly workers = new Map<number, Spawned & { ready: Promise<void> }>();
   restarts = 0;
   private stopping = false;
   private readonly killedByTest = new Set<number>();
@@ -110,9 +77,11 @@ export class WorkerPool {
     });
   }
 
-  /** Starts one worker; resolves with it once it polls. */
-  spawn(): Spawned {
-    const worker = spawnTs(workerScript, this.env(), 'chaos-worker ready');
+  /** Starts one worker; its `ready` resolves once it polls, and rejects if it exits first. */
+  spawn(): Spawned & { ready: Promise<void> } {
+    const spawned = spawnChaos(workerScript, this.env());
+    const worker = { ...spawned, ready: spawned.untilOutput('chaos-worker ready') };
+    worker.ready.catch(() => undefined);
     this.workers.set(worker.pid, worker);
     void worker.exited.then(async () => {
       this.workers.delete(worker.pid);
@@ -168,12 +137,6 @@ export function readSink(file: string): string[] {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 }
 
-export const countBy = (values: readonly string[]): Map<string, number> => {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return counts;
-};
-
 /** Every run of a task (all pages). */
 export async function allRuns(client: Client, taskId: string): Promise<Run[]> {
   const runs: Run[] = [];
@@ -210,7 +173,7 @@ export class ApiProcess {
   async start(): Promise<number> {
     const started = Date.now();
     this.starts += 1;
-    const api = spawnTs(apiScript, {
+    const api = spawnChaos(apiScript, {
       ...this.env(),
       SURECRON_API_PORT: String(this.port),
       SURECRON_API_TOKEN: this.token,

@@ -6,13 +6,13 @@ import { taskLedger } from '../../src/runs/ledger.js';
 import type { ApplyResult } from '../../src/tasks/apply.js';
 import { listAudit } from '../../src/tasks/audit.js';
 import { testClient, waitFor } from '../helpers/temporal.js';
+import { countBy } from '../helpers/count.js';
+import { workDir } from '../helpers/dirs.js';
 import { freePort } from '../helpers/ports.js';
 import {
   allRuns,
   ApiProcess,
   ChaosServer,
-  chaosDir,
-  countBy,
   full,
   killAll,
   readSink,
@@ -34,7 +34,7 @@ describe(`chaos: concurrent apply against two API instances (${scale})`, () => {
   after(killAll);
 
   it('one schedule per id, one audited creation, first fire once', { timeout: 290_000 }, async (t) => {
-    const dir = chaosDir('concurrent-apply');
+    const dir = workDir('chaos-concurrent-apply');
     const server = await ChaosServer.start(dir);
     const files = WorkerPool.files(dir);
     const taskQueue = uniqueId('tq');

@@ -4,13 +4,14 @@ import type { Client } from '@temporalio/client';
 import { previewSchedule } from '../../src/tasks/preview.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
-import { taskSpecSchema, type TaskSpec } from '../../src/tasks/spec.js';
+import type { TaskSpec } from '../../src/tasks/spec.js';
+import { countBy } from '../helpers/count.js';
+import { workDir } from '../helpers/dirs.js';
 import { testClient, testStore, waitFor } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 import {
   allRuns,
   ChaosServer,
-  chaosDir,
-  countBy,
   full,
   killAll,
   readAttempts,
@@ -18,7 +19,7 @@ import {
   recordFigures,
   scale,
   seconds,
-  sleep,
+  sinkTask,
   uniqueId,
   WorkerPool,
 } from './chaos-lib.js';
@@ -38,7 +39,7 @@ describe(`chaos: Temporal server killed while schedules fire (${scale})`, () => 
   after(killAll);
 
   it('nothing acknowledged is lost; outage fires run once each after the restart', { timeout: 290_000 }, async (t) => {
-    const dir = chaosDir('server-kill');
+    const dir = workDir('chaos-server-kill');
     const server = await ChaosServer.start(dir);
     const files = WorkerPool.files(dir);
     const taskQueue = uniqueId('tq');
@@ -53,19 +54,9 @@ describe(`chaos: Temporal server killed while schedules fire (${scale})`, () => 
       await pool.start(2);
       client = await testClient(server.address);
       const specs: TaskSpec[] = [
-        { id: uniqueId('chaos-srv-a'), cron: '*/2 * * * * *' },
-        { id: uniqueId('chaos-srv-b'), cron: '*/3 * * * * *' },
-      ].map(({ id, cron }) =>
-        taskSpecSchema.parse({
-          id,
-          schedule: { cron },
-          handler: { type: 'function', name: 'sink' },
-          overlap: 'buffer_all',
-          catchupWindow: '1m',
-          retry: { maxAttempts: 10 },
-          timeouts: { attempt: '10s', heartbeat: '2s' },
-        }),
-      );
+        sinkTask(uniqueId('chaos-srv-a'), '*/2 * * * * *'),
+        sinkTask(uniqueId('chaos-srv-b'), '*/3 * * * * *'),
+      ];
       const from = Date.now();
       let service = new TaskService(client, testStore(client, taskQueue));
       for (const spec of specs)

@@ -3,20 +3,20 @@ import type { TestContext } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
-import { taskSpecSchema } from '../../src/tasks/spec.js';
+import { countBy } from '../helpers/count.js';
+import { workDir } from '../helpers/dirs.js';
 import { testClient, testStore, waitFor } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 import {
   allRuns,
   ChaosServer,
-  chaosDir,
-  countBy,
   full,
   percentile,
   readAttempts,
   readSink,
   recordFigures,
   seconds,
-  sleep,
+  sinkTask,
   uniqueId,
   WorkerPool,
 } from './chaos-lib.js';
@@ -42,7 +42,7 @@ const settings = workerKillSettings;
 const MIN_WINDOW_MS = 24_000;
 
 export async function workerKillsScenario(t: TestContext, name: string): Promise<void> {
-  const dir = chaosDir(name);
+  const dir = workDir(`chaos-${name}`);
   const server = await ChaosServer.start(dir);
   const files = WorkerPool.files(dir);
   const taskQueue = uniqueId('tq');
@@ -54,15 +54,7 @@ export async function workerKillsScenario(t: TestContext, name: string): Promise
     client = await testClient(server.address);
     const service = new TaskService(client, testStore(client, taskQueue));
     const id = uniqueId('chaos-kill');
-    const spec = taskSpecSchema.parse({
-      id,
-      schedule: { cron: '*/2 * * * * *' },
-      handler: { type: 'function', name: 'sink' },
-      overlap: 'buffer_all',
-      catchupWindow: '1m',
-      retry: { maxAttempts: 10 },
-      timeouts: { attempt: '10s', heartbeat: '2s' },
-    });
+    const spec = sinkTask(id, '*/2 * * * * *');
     const from = Date.now();
     await service.change({ action: 'create', taskId: id, actor: 'chaos', source: 'api', spec });
 

@@ -14,6 +14,7 @@ import type { HandlerContext } from '../../src/activities/handler.js';
 import { createHandlers } from '../../examples/index.js';
 import { connectClient } from '../../src/client.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';
+import { sleep } from '../helpers/time.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -26,7 +27,6 @@ const taskQueue = env('CHAOS_TASK_QUEUE');
 const sinkFile = env('CHAOS_SINK_FILE');
 const attemptsFile = env('CHAOS_ATTEMPTS_FILE');
 const workMs = Number(process.env.CHAOS_SLEEP_MS ?? 1500);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const record = (phase: 'start' | 'end', ctx: HandlerContext): void =>
   appendFileSync(attemptsFile, `${Date.now()} ${process.pid} ${phase} ${ctx.attempt} ${ctx.idempotencyKey}\n`);
 

@@ -1,21 +1,21 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { createWatchdogActivities } from '../../src/activities/watchdog.js';
 import { SilenceStore } from '../../src/alerting/silences.js';
 import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { listAudit } from '../../src/tasks/audit.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
-import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+import { listenLocal, type LocalServer } from '../helpers/http.js';
+import { runTestWorker, type RunningWorker } from '../helpers/teardown.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 
 const SECRET = 'webhook-secret-for-tests';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Received {
   event: string;
@@ -26,7 +26,7 @@ interface Received {
 }
 
 /** A generic-webhook receiver that verifies every signature. */
-async function receiver(): Promise<{ server: Server; url: string; received: Received[] }> {
+async function receiver(): Promise<LocalServer & { url: string; received: Received[] }> {
   const received: Received[] = [];
   const server = createServer((request, response) => {
     let body = '';
@@ -39,16 +39,14 @@ async function receiver(): Promise<{ server: Server; url: string; received: Rece
       response.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+  const local = await listenLocal(server);
+  return { ...local, url: `${local.origin}/hook`, received };
 }
 
 describe('alerts end to end: a real webhook receiver, the shared alert state and the watchdog', () => {
   let client: Client;
   let hook: Awaited<ReturnType<typeof receiver>>;
-  let worker: Worker;
-  let running: Promise<void>;
-  let closeConnection: () => Promise<void>;
+  let worker: RunningWorker;
   const taskQueue = uniqueId('tq-alerts');
   const outcomes = new Map<string, boolean[]>();
   let service: TaskService;
@@ -57,7 +55,7 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
   before(async () => {
     client = await testClient();
     hook = await receiver();
-    const w = await testWorker({
+    worker = await runTestWorker({
       taskQueue,
       metrics,
       callbackSecret: SECRET,
@@ -72,9 +70,6 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
         },
       },
     });
-    worker = w.worker;
-    closeConnection = () => w.connection.close();
-    running = worker.run();
     service = new TaskService(client, testStore(client, taskQueue));
   });
 
@@ -82,10 +77,8 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     // Kept as an artifact: one real delivery of each kind, as the receiver got it.
     mkdirSync('test-results', { recursive: true });
     writeFileSync('test-results/alerts-received.json', JSON.stringify(hook.received, null, 2));
-    worker.shutdown();
-    await running;
-    await closeConnection();
-    hook.server.close();
+    await worker.stop();
+    await hook.close();
     await client.connection.close();
   });
 

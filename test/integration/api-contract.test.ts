@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { LightMyRequestResponse } from 'fastify';
 import type { HandlerContext, HandlerRegistry } from '../../src/activities/handler.js';
-import { functionHandlerNames } from '../helpers/rules.js';
 import { buildApp } from '../../src/api/app.js';
 import { TaskService } from '../../src/tasks/service.js';
-import { testRules } from '../helpers/rules.js';
+import { functionHandlerNames, testRules } from '../helpers/rules.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import type { TaskRules } from '../../src/tasks/validate.js';
-import { quietLogger, testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
+import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 
 const ADMIN = 'contract-admin-token-0123456789';
 const OPS = 'contract-ops-write-token-4242';
@@ -68,7 +68,6 @@ interface AuditJson {
   after?: unknown;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const formatInstant = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /** A yearly task: never fires by itself during the test. */
@@ -79,9 +78,7 @@ function yearly(id: string, name: string, extra: Partial<TaskSpecInput> = {}): T
 describe('HTTP API contract (buildApp + running worker)', () => {
   let client: Client;
   let app: App;
-  let worker: Worker;
-  let running: Promise<void>;
-  let closeWorker: () => Promise<void>;
+  let worker: RunningWorker;
   const created = new Set<string>();
   const responses: { label: string; body: string }[] = [];
 
@@ -210,10 +207,7 @@ describe('HTTP API contract (buildApp + running worker)', () => {
     client = await testClient();
     const taskQueue = uniqueId('tq-contract');
     const store = testStore(client, taskQueue);
-    const started = await testWorker({ taskQueue, handlers });
-    worker = started.worker;
-    running = worker.run();
-    closeWorker = () => started.connection.close();
+    worker = await runTestWorker({ taskQueue, handlers });
     app = await buildApp({
       service: new TaskService(client, store),
       rules,
@@ -225,14 +219,8 @@ describe('HTTP API contract (buildApp + running worker)', () => {
   });
 
   after(async () => {
-    for (const id of created)
-      await client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
-    worker.shutdown();
-    await running;
-    await closeWorker();
+    await deleteSchedules(client, created);
+    await worker.stop();
     await app.close();
     await client.connection.close();
   });

@@ -9,6 +9,7 @@ import type { Readiness } from '../../src/temporal/readiness.js';
 import { listRuns } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import type { TaskStore } from '../../src/tasks/store.js';
+import { deleteSchedules } from '../helpers/teardown.js';
 import { quietLogger, testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const ADMIN = 'admin-token-0123456789';
@@ -113,11 +114,7 @@ describe('HTTP API (buildApp + inject) against the real dev server', () => {
   });
 
   after(async () => {
-    for (const id of created)
-      await client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+    await deleteSchedules(client, created);
     await app.close();
     await client.connection.close();
   });

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import type { HTTPMethods, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { testRules } from '../helpers/rules.js';
-import { quietLogger, testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
+import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const ADMIN = 'matrix-admin-token-0123456789';
 const WRITER = 'matrix-writer-token-5f3a9c';
@@ -54,9 +54,7 @@ function expected(caller: Caller, route: RouteCase): number {
 describe('auth matrix: every route × every kind of caller', () => {
   let client: Client;
   let app: App;
-  let worker: Worker;
-  let running: Promise<void>;
-  let closeWorker: () => Promise<void>;
+  let worker: RunningWorker;
   const fixtureId = uniqueId('matrix-fixture');
   const missingId = uniqueId('matrix-missing');
   const jobKey = uniqueId('matrix-job');
@@ -229,10 +227,7 @@ describe('auth matrix: every route × every kind of caller', () => {
   before(async () => {
     client = await testClient();
     const taskQueue = uniqueId('tq-matrix');
-    const started = await testWorker({ taskQueue });
-    worker = started.worker;
-    running = worker.run();
-    closeWorker = () => started.connection.close();
+    worker = await runTestWorker({ taskQueue });
     app = await buildApp({
       service: new TaskService(client, testStore(client, taskQueue)),
       rules: testRules('127.0.0.1,localhost'),
@@ -251,13 +246,8 @@ describe('auth matrix: every route × every kind of caller', () => {
   });
 
   after(async () => {
-    await client.schedule
-      .getHandle(fixtureId)
-      .delete()
-      .catch(() => undefined);
-    worker.shutdown();
-    await running;
-    await closeWorker();
+    await deleteSchedules(client, [fixtureId]);
+    await worker.stop();
     await app.close();
     await client.connection.close();
   });

@@ -1,15 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { countBy } from '../helpers/count.js';
+import { workDir } from '../helpers/dirs.js';
 import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { previewSchedule } from '../../src/tasks/preview.js';
-import { taskSpecSchema } from '../../src/tasks/spec.js';
+import { taskSpecSchema, type TaskSpec } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../helpers/time.js';
 
 /** Records every nominal time a handler ran for, with its attempt. */
 function recorder() {
@@ -20,11 +18,16 @@ function recorder() {
   };
 }
 
-const countBy = (values: string[]): Map<string, number> => {
-  const counts = new Map<string, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return counts;
-};
+/** A task firing every 2 s into the recorder's handler, every fire run (buffer_all) within `catchupWindow`. */
+function everyTwoSeconds(id: string, catchupWindow: string): TaskSpec {
+  return taskSpecSchema.parse({
+    id,
+    schedule: { cron: '*/2 * * * * *' },
+    handler: { type: 'function', name: 'record' },
+    overlap: 'buffer_all',
+    catchupWindow,
+  });
+}
 
 describe('catch-up after outages', () => {
   let client: Client;
@@ -39,13 +42,7 @@ describe('catch-up after outages', () => {
     const taskQueue = uniqueId('tq');
     const id = uniqueId('catchup-worker');
     const { seen, handlers } = recorder();
-    const spec = taskSpecSchema.parse({
-      id,
-      schedule: { cron: '*/2 * * * * *' },
-      handler: { type: 'function', name: 'record' },
-      overlap: 'buffer_all',
-      catchupWindow: '1m',
-    });
+    const spec = everyTwoSeconds(id, '1m');
     await testStore(client, taskQueue).create(spec, 'api');
     try {
       // Fires after the server took the schedule as created are due (not after this process's clock said so).
@@ -80,20 +77,12 @@ describe('catch-up after outages', () => {
   });
 
   it('server killed across several fires: in-window fires run once each, older ones are counted missed', async (t) => {
-    const server = await KillableServer.start(
-      mkdtempSync(join(process.env.SURECRON_TEST_WORKDIR ?? tmpdir(), 'catchup-')),
-    );
+    const server = await KillableServer.start(workDir('catchup'));
     const own = await testClient(server.address);
     const taskQueue = uniqueId('tq');
     const id = uniqueId('catchup-server');
     const { seen, handlers } = recorder();
-    const spec = taskSpecSchema.parse({
-      id,
-      schedule: { cron: '*/2 * * * * *' },
-      handler: { type: 'function', name: 'record' },
-      overlap: 'buffer_all',
-      catchupWindow: '10s',
-    });
+    const spec = everyTwoSeconds(id, '10s');
     try {
       const created = new Date();
       await testStore(own, taskQueue).create(spec, 'api');

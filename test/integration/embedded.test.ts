@@ -1,50 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { freePort } from '../helpers/ports.js';
+import { alive, launchEntryPoint, npmStartEnv, stopProcess, type Spawned } from '../helpers/processes.js';
 import { testClient, uniqueId, waitFor } from '../helpers/temporal.js';
-
-const root = new URL('../..', import.meta.url).pathname;
-
-/** Runs a surecron entry point as its own process, the way `npm start` / `npm run start:*` do. */
-function launch(
-  script: string,
-  env: Record<string, string | undefined>,
-): { child: ChildProcess; output: () => string } {
-  const inherited = { ...process.env };
-  delete inherited.TEMPORAL_ADDRESS;
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: root,
-    env: { ...inherited, SURECRON_LOG_FORMAT: 'json', SURECRON_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-async function stop(child: ChildProcess, timeoutMs = 40_000): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return code;
-}
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function getJson<T>(url: string, token?: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -60,21 +21,13 @@ describe('npm start: the embedded all-in-one mode', () => {
     const cli = process.env.SURECRON_TEST_TEMPORAL_CLI;
     assert.ok(cli, 'npm test provides the Temporal CLI');
     const dataDir = mkdtempSync(join(tmpdir(), 'surecron-embedded-'));
-    const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-    const env = {
-      TEMPORAL_CLI: cli,
-      SURECRON_DATA_DIR: dataDir,
-      SURECRON_API_PORT: String(apiPort),
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      SURECRON_API_TOKEN: undefined,
-    };
+    const { apiPort, temporalPort, uiPort, env } = await npmStartEnv(cli, dataDir);
     const api = `http://127.0.0.1:${apiPort}`;
     const ready = (): Promise<true | undefined> =>
       fetch(`${api}/readyz`).then((r) => (r.status === 200 ? true : undefined));
 
     const started = Date.now();
-    let app = launch('src/main.ts', env);
+    let app = launchEntryPoint('src/main.ts', env);
     let firstRun: string;
     let serverPid: number;
     try {
@@ -114,13 +67,13 @@ describe('npm start: the embedded all-in-one mode', () => {
       const header = readFileSync(join(dataDir, 'temporal.db')).subarray(18, 20);
       assert.deepEqual([...header], [2, 2], 'the database is in WAL mode');
     } finally {
-      const code = await stop(app.child);
+      const code = await stopProcess(app);
       assert.equal(code, 0, `graceful exit (output: ${app.output().slice(-800)})`);
     }
     assert.equal(alive(serverPid), false, 'no orphan dev server after shutdown');
     assert.equal(existsSync(join(dataDir, 'temporal.pid')), false);
 
-    app = launch('src/main.ts', env);
+    app = launchEntryPoint('src/main.ts', env);
     try {
       await waitFor(ready, 90_000, `/readyz after restart (output: ${app.output().slice(-500)})`);
       const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
@@ -131,7 +84,7 @@ describe('npm start: the embedded all-in-one mode', () => {
         'history from before the restart is still there',
       );
     } finally {
-      assert.equal(await stop(app.child), 0);
+      assert.equal(await stopProcess(app), 0);
     }
   });
 
@@ -146,8 +99,8 @@ describe('npm start: the embedded all-in-one mode', () => {
       SURECRON_API_TOKEN: 'a-production-token-0123456789',
       SURECRON_WORKFLOW_BUNDLE: process.env.SURECRON_TEST_BUNDLE,
     };
-    const apiProcess = launch('src/api-server.ts', env);
-    let workerProcess: ReturnType<typeof launch> | undefined;
+    const apiProcess = launchEntryPoint('src/api-server.ts', env);
+    let workerProcess: Spawned | undefined;
     try {
       const readyz = (): Promise<number> => fetch(`http://127.0.0.1:${apiPort}/readyz`).then((r) => r.status);
       await waitFor(
@@ -155,11 +108,11 @@ describe('npm start: the embedded all-in-one mode', () => {
         30_000,
         'API up, not ready without a worker',
       );
-      workerProcess = launch('src/worker.ts', env);
+      workerProcess = launchEntryPoint('src/worker.ts', env);
       await waitFor(async () => ((await readyz()) === 200 ? true : undefined), 60_000, 'ready once the worker polls');
     } finally {
-      if (workerProcess) assert.equal(await stop(workerProcess.child), 0, workerProcess.output().slice(-500));
-      assert.equal(await stop(apiProcess.child), 0, apiProcess.output().slice(-500));
+      if (workerProcess) assert.equal(await stopProcess(workerProcess), 0, workerProcess.output().slice(-500));
+      assert.equal(await stopProcess(apiProcess), 0, apiProcess.output().slice(-500));
     }
   });
 });

@@ -10,7 +10,6 @@
  * other inputs, `FUZZ_SHRINK=1` shrinks a failure to a minimal input (slow: a 5xx often costs activity retries).
  */
 import { ScheduleNotFoundError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import assert from 'node:assert/strict';
@@ -20,7 +19,9 @@ import { jobIdFor } from '../../src/runs/jobs.js';
 import { testRules } from '../helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import type { TaskStore } from '../../src/tasks/store.js';
-import { quietLogger, testClient, testStore, testWorker, uniqueId } from '../helpers/temporal.js';
+import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
+import { quietLogger, testClient, testStore, uniqueId } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 
 const RUNS = Math.max(300, Number(process.env.FUZZ_RUNS) || 0);
 const SEED = Number(process.env.FUZZ_SEED) || 424_242;
@@ -406,9 +407,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
   let client: Client;
   let store: TaskStore;
   let app: App;
-  let worker: Worker;
-  let connection: NativeConnection;
-  let running: Promise<void>;
+  let worker: RunningWorker | undefined;
   /** Task ids a valid request created (deleted in `after`). */
   const created = new Set<string>();
   const seedYearly = `${prefix}-seed`;
@@ -518,8 +517,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
     listedBefore = await listPrefixed();
     const taskQueue = uniqueId('tq-fuzz');
     store = testStore(client, taskQueue);
-    ({ worker, connection } = await testWorker({ taskQueue }));
-    running = worker.run();
+    worker = await runTestWorker({ taskQueue });
     const service = new TaskService(client, store);
     app = await buildApp({
       service,
@@ -547,15 +545,9 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
   });
 
   after(async () => {
-    for (const id of created)
-      await client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+    await deleteSchedules(client, created);
     await app?.close();
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await connection?.close();
+    await worker?.stop();
     await client?.connection.close();
     process.stdout.write(`# fuzz-api status classes: ${JSON.stringify(counts)}\n`);
   });
@@ -838,7 +830,7 @@ describe(`fuzz: the HTTP API (${RUNS} cases per endpoint, seed ${SEED})`, () => 
 
   it('the schedule list holds no task of this test that a valid request did not create', async () => {
     // The list is eventually consistent; describe() above already checked every refused id directly.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     const after = await listPrefixed();
     assert.deepEqual(listedBefore, [], 'schedules with this prefix existed before the test');
     assert.deepEqual(

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import type { LookupAddress } from 'node:dns';
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { NonRetryableError, type HandlerContext } from '../../src/activities/handler.js';
@@ -14,6 +13,7 @@ import {
 import { callHttp, MAX_REQUEST_HEADER_BYTES, MAX_RESPONSE_BYTES } from '../../src/activities/http.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
+import { listenLocal } from '../helpers/http.js';
 import { quietLogger, testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 
 /*
@@ -107,16 +107,9 @@ async function startServer(respond: (path: string, res: ServerResponse, port: nu
     req.resume();
     req.on('end', () => respond(req.url ?? '', res, port));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    paths,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const local = await listenLocal(server);
+  port = local.port;
+  return { port, paths, close: local.close };
 }
 
 function context(): HandlerContext {
@@ -203,14 +196,11 @@ describe('callHttp connects only to the address it checked', () => {
     const record = (name: string) =>
       createServer((req, res) => {
         seen[`${name}${req.url ?? ''}`] = req.headers;
-        if (req.url === '/cross') res.writeHead(302, { location: `http://127.0.0.1:${portOf(other)}/final` }).end();
+        if (req.url === '/cross') res.writeHead(302, { location: `${other.origin}/final` }).end();
         else if (req.url === '/same') res.writeHead(302, { location: '/final' }).end();
         else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       });
-    const origin = record('origin');
-    const other = record('other');
-    const portOf = (server: ReturnType<typeof createServer>) => (server.address() as AddressInfo).port;
-    await Promise.all([origin, other].map((s) => new Promise<void>((done) => s.listen(0, '127.0.0.1', done))));
+    const [origin, other] = await Promise.all([listenLocal(record('origin')), listenLocal(record('other'))]);
     try {
       const guard = createHttpGuard('127.0.0.1');
       const headers = {
@@ -220,7 +210,7 @@ describe('callHttp connects only to the address it checked', () => {
         'X-Trace': 'visible',
       };
       for (const path of ['/cross', '/same']) {
-        const handler = http(`http://127.0.0.1:${portOf(origin)}${path}`, headers);
+        const handler = http(`${origin.origin}${path}`, headers);
         handler.secretHeaders = ['x-api-key'];
         assert.deepEqual(await callHttp(handler, context(), guard), { status: 200, body: { ok: true } });
       }
@@ -231,7 +221,7 @@ describe('callHttp connects only to the address it checked', () => {
       assert.equal(seen['other/final']?.['idempotency-key'], context().idempotencyKey);
       assert.deepEqual(credentials(seen['origin/final']), ['Bearer s3cret', 'session=1', 'k-42'], 'same origin');
     } finally {
-      await Promise.all([origin, other].map((s) => new Promise((done) => s.close(done))));
+      await Promise.all([origin.close(), other.close()]);
     }
   });
 

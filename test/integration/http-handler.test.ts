@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
+import { listenLocal } from '../helpers/http.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 
 interface Received {
@@ -41,17 +41,8 @@ async function startServer(respond: (request: Received, index: number) => Reply)
       res.end(reply.body ?? JSON.stringify({ status: reply.status }));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    requests,
-    origin: `http://127.0.0.1:${port}`,
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const { origin, close } = await listenLocal(server);
+  return { requests, origin, url: (path: string) => `${origin}${path}`, close };
 }
 
 type HttpHandlerInput = Extract<TaskSpecInput['handler'], { type: 'http' }>;

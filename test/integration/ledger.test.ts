@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { workDir } from '../helpers/dirs.js';
 import { KillableServer } from '../helpers/killable-server.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -10,9 +8,10 @@ import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
-import { testClient, testStore, testWorker, uniqueId } from '../helpers/temporal.js';
+import { runTestWorker } from '../helpers/teardown.js';
+import { testClient, testStore, uniqueId } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Sleeps until the next instant whose milliseconds are 500, so changes never race a fire on a whole second. */
 const toHalfSecond = (): Promise<void> => sleep((1500 - (Date.now() % 1000)) % 1000 || 1000);
 /** When a change took effect on the server (its audit entry's time): the boundary the ledger draws. */
@@ -28,9 +27,7 @@ const effective = ({ appliedAt }: { appliedAt?: string }): number => {
  */
 describe('ledger exactness', () => {
   it('matches an independent sink across an overlap skip, a pause, a spec change and a catch-up miss', async (t) => {
-    const server = await KillableServer.start(
-      mkdtempSync(join(process.env.SURECRON_TEST_WORKDIR ?? tmpdir(), 'ledger-')),
-    );
+    const server = await KillableServer.start(workDir('ledger'));
     let client = await testClient(server.address);
     const taskQueue = uniqueId('tq');
     const id = uniqueId('ledger');
@@ -45,8 +42,7 @@ describe('ledger exactness', () => {
     const base = { id, handler: { type: 'function', name: 'record' }, catchupWindow: '10s', maxLateness: '1s' };
     const marks = { slowFrom: 0, slowTo: 0, pause: 0, resume: 0, update: 0, kill: 0, restart: 0 };
     try {
-      let w = await testWorker({ taskQueue, handlers, address: server.address });
-      let running = w.worker.run();
+      let worker = await runTestWorker({ taskQueue, handlers, address: server.address });
       let service = new TaskService(client, testStore(client, taskQueue));
       await toHalfSecond();
       const from = Date.now();
@@ -85,9 +81,7 @@ describe('ledger exactness', () => {
       await sleep(4_000);
 
       // Kill the server for longer than the catch-up window.
-      w.worker.shutdown();
-      await running;
-      await w.connection.close();
+      await worker.stop();
       await client.connection.close();
       marks.kill = Date.now();
       server.kill();
@@ -95,8 +89,7 @@ describe('ledger exactness', () => {
       await server.restart();
       marks.restart = Date.now();
       client = await testClient(server.address);
-      w = await testWorker({ taskQueue, handlers, address: server.address });
-      running = w.worker.run();
+      worker = await runTestWorker({ taskQueue, handlers, address: server.address });
       await sleep(9_000);
       const to = Date.now() - 2_000;
       const ledger = await taskLedger(client, id, new Date(from), new Date(to));
@@ -119,9 +112,7 @@ describe('ledger exactness', () => {
       const counted = (await registry.getSingleMetric('surecron_task_missed_total')?.get())?.values.find(
         (value) => value.labels.task === id,
       )?.value;
-      w.worker.shutdown();
-      await running;
-      await w.connection.close();
+      await worker.stop();
 
       const { items, summary } = ledger;
       t.diagnostic(

@@ -8,30 +8,12 @@ import { previewSchedule } from '../../src/tasks/preview.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+import { sleep } from '../helpers/time.js';
 
 /**
  * The policies of a task (retry, timeouts, heartbeats, overlap, pause, maxRuns, pauseOnFailure) as the real
  * Temporal dev server enforces them. Every test has its own task queue, task id and worker with fake handlers.
  */
-
-/** Sleeps `ms`, or rejects as soon as `signal` aborts (an activity being cancelled or timed out). */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** The milliseconds of an ISO instant. */
 const at = (iso: string): number => Date.parse(iso);
@@ -93,6 +75,14 @@ describe('task policies on the real dev server', () => {
   });
 
   describe('non-retryable failures', () => {
+    /** Triggers the task; returns its failed run once the server had time to hand out a (wrong) second attempt. */
+    async function triggerUntilFailed({ id }: Harness): Promise<Run> {
+      await client.schedule.getHandle(id).trigger();
+      const failed = await waitForRuns(client, id, (runs) => runs.find((r) => r.status === 'failed'), 'a failed run');
+      await sleep(1_000);
+      return failed;
+    }
+
     it('a NonRetryableError stops after 1 attempt although maxAttempts is 5', async () => {
       const attempts: number[] = [];
       const run = await withTask(
@@ -109,18 +99,7 @@ describe('task policies on the real dev server', () => {
             return Promise.reject(new NonRetryableError('customer 42 is gone'));
           },
         },
-        async ({ id }) => {
-          await client.schedule.getHandle(id).trigger();
-          const failed = await waitForRuns(
-            client,
-            id,
-            (runs) => runs.find((r) => r.status === 'failed'),
-            'a failed run',
-          );
-          // Give the server time to hand out a (wrong) second attempt, if it were going to.
-          await sleep(1_000);
-          return failed;
-        },
+        triggerUntilFailed,
       );
       assert.deepEqual(attempts, [1]);
       assert.equal(run.status, 'failed');
@@ -146,17 +125,7 @@ describe('task policies on the real dev server', () => {
             return Promise.reject(error);
           },
         },
-        async ({ id }) => {
-          await client.schedule.getHandle(id).trigger();
-          const failed = await waitForRuns(
-            client,
-            id,
-            (runs) => runs.find((r) => r.status === 'failed'),
-            'a failed run',
-          );
-          await sleep(1_000);
-          return failed;
-        },
+        triggerUntilFailed,
       );
       assert.deepEqual(attempts, [1]);
       assert.equal(run.status, 'failed');

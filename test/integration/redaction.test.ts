@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../src/api/app.js';
@@ -8,6 +7,8 @@ import { createLogger } from '../../src/logger.js';
 import { testRules } from '../helpers/rules.js';
 import { TaskService } from '../../src/tasks/service.js';
 import type { TaskStore } from '../../src/tasks/store.js';
+import { listenLocal } from '../helpers/http.js';
+import { deleteSchedules } from '../helpers/teardown.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const ADMIN = 'admin-token-never-logged-0123456789';
@@ -29,10 +30,8 @@ describe('secrets are redacted from every log', () => {
       },
     });
     const logger = createLogger({ level: 'trace', format: 'json', destination: sink });
-    const target = createServer((_request, response) => response.writeHead(500).end('down'));
-    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    const failing = createServer((_request, response) => response.writeHead(500).end());
-    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    const target = await listenLocal(createServer((_request, response) => response.writeHead(500).end('down')));
+    const failing = await listenLocal(createServer((_request, response) => response.writeHead(500).end()));
     const client = await testClient();
     const taskQueue = uniqueId('tq-redact');
     const store = testStore(client, taskQueue);
@@ -52,7 +51,7 @@ describe('secrets are redacted from every log', () => {
           {
             type: 'wecom',
             name: 'wecom',
-            url: `http://127.0.0.1:${(failing.address() as AddressInfo).port}/cgi-bin/webhook/send?key=${WECOM_KEY}`,
+            url: `${failing.origin}/cgi-bin/webhook/send?key=${WECOM_KEY}`,
           },
         ],
       },
@@ -77,7 +76,7 @@ describe('secrets are redacted from every log', () => {
             schedule: { cron: '0 0 1 1 *' },
             handler: {
               type: 'http',
-              url: `http://127.0.0.1:${(target.address() as AddressInfo).port}/work`,
+              url: `${target.origin}/work`,
               headers: { authorization: `Bearer ${HANDLER_SECRET}` },
               secretHeaders: ['authorization'],
             },
@@ -113,14 +112,11 @@ describe('secrets are redacted from every log', () => {
       await broken.inject({ url: '/v1/tasks', headers: { authorization: `Bearer ${ADMIN}` } });
       await broken.close();
     } finally {
-      await client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+      await deleteSchedules(client, [id]);
       await connection.close();
       await app.close();
-      target.close();
-      failing.close();
+      await target.close();
+      await failing.close();
       await client.connection.close();
     }
     const all = lines.join('\n');

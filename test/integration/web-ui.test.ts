@@ -4,45 +4,18 @@
  * installed by scripts/install-debian-packages.sh) with playwright-core and saves full-page screenshots to test-results/.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../helpers/ports.js';
+import { launchEntryPoint, npmStartEnv, root, stopProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/temporal.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const results = join(root, 'test-results');
 const CHROMIUM = '/usr/bin/chromium';
 const TASK = 'example.heartbeat';
 const NOTE = 'Example: logs a heartbeat every 10 seconds';
-
-function launch(env: Record<string, string | undefined>): { child: ChildProcess; output: () => string } {
-  const inherited = { ...process.env };
-  delete inherited.TEMPORAL_ADDRESS;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...inherited, SURECRON_LOG_FORMAT: 'json', SURECRON_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-async function stop(child: ChildProcess, timeoutMs = 40_000): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const [code] = (await exited) as [number | null];
-  clearTimeout(timer);
-  return code;
-}
 
 /**
  * A full-page screenshot. The Temporal Web UI scrolls inside a 100vh layout, so `fullPage` alone stops at the
@@ -87,20 +60,13 @@ describe('npm start: the Web UI and the API docs in a browser', () => {
     assert.ok(cli, 'npm test provides the Temporal CLI');
     mkdirSync(results, { recursive: true });
     const dataDir = mkdtempSync(join(tmpdir(), 'surecron-web-ui-'));
-    const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const { apiPort, uiPort, env } = await npmStartEnv(cli, dataDir);
     const api = `http://127.0.0.1:${apiPort}`;
     const ui = `http://127.0.0.1:${uiPort}/namespaces/default`;
 
     const started = Date.now();
     const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    const app = launch({
-      TEMPORAL_CLI: cli,
-      SURECRON_DATA_DIR: dataDir,
-      SURECRON_API_PORT: String(apiPort),
-      TEMPORAL_PORT: String(temporalPort),
-      TEMPORAL_UI_PORT: String(uiPort),
-      SURECRON_API_TOKEN: undefined,
-    });
+    const app = launchEntryPoint('src/main.ts', env);
     let browser: Browser | undefined;
     try {
       await waitFor(
@@ -166,7 +132,7 @@ describe('npm start: the Web UI and the API docs in a browser', () => {
       t.diagnostic(`API docs after ${elapsed()}`);
     } finally {
       await browser?.close().catch(() => undefined);
-      const code = await stop(app.child);
+      const code = await stopProcess(app);
       rmSync(dataDir, { recursive: true, force: true });
       assert.equal(code, 0, `graceful exit (output: ${app.output().slice(-800)})`);
     }

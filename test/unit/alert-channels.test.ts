@@ -19,6 +19,7 @@ import {
   parseAlertsConfig,
   redactUrl,
 } from '../../src/alerting/channels/index.js';
+import { listenLocal } from '../helpers/http.js';
 
 const alert: Alert = {
   event: 'run_failed',
@@ -59,17 +60,8 @@ async function startHttp(reply: (req: Received, res: ServerResponse) => void): P
       reply(received, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { origin, close } = await listenLocal(server);
+  return { url: origin, requests, close };
 }
 
 const respond = (status: number, body: unknown) => (_req: Received, res: ServerResponse) => {

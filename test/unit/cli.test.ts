@@ -3,16 +3,14 @@
  * terminals) pointed at a local HTTP server that records requests and answers with canned contract responses.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { listenLocal } from '../helpers/http.js';
+import { spawnProcess } from '../helpers/processes.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const token = 'test-token';
 const dir = mkdtempSync(join(tmpdir(), 'surecron-cli-'));
 
@@ -63,13 +61,18 @@ async function fakeApi(answer: (request: Recorded) => Canned): Promise<FakeApi> 
       res.end(canned.body === undefined ? undefined : JSON.stringify(canned.body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const { origin, close } = await listenLocal(server);
+  return { url: origin, requests, close };
+}
+
+/** Runs `body` against a fake API answering every request with `canned`, and closes the API afterwards. */
+async function withFakeApi<T>(canned: Canned, body: (api: FakeApi) => Promise<T>): Promise<T> {
+  const api = await fakeApi(() => canned);
+  try {
+    return await body(api);
+  } finally {
+    await api.close();
+  }
 }
 
 interface CliResult {
@@ -82,30 +85,22 @@ interface CliResult {
 
 /** Runs the CLI with SURECRON_URL/SURECRON_TOKEN set; stdin is an (empty) pipe. */
 async function cli(url: string, args: string[], entry = ['--import', 'tsx', 'src/cli/main.ts']): Promise<CliResult> {
-  const child = spawn(process.execPath, [...entry, ...args], {
-    cwd: root,
-    env: { ...process.env, SURECRON_URL: url, SURECRON_TOKEN: token, NO_COLOR: '1' },
-    stdio: ['pipe', 'pipe', 'pipe'],
+  const child = spawnProcess(process.execPath, [...entry, ...args], {
+    env: { SURECRON_URL: url, SURECRON_TOKEN: token, NO_COLOR: '1' },
+    stdin: '',
   });
-  child.stdin.end();
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr, errLines: stderr.split('\n').filter(Boolean) };
+  const code = await child.closed;
+  const stderr = child.stderr();
+  return { code, stdout: child.stdout(), stderr, errLines: stderr.split('\n').filter(Boolean) };
 }
 
 /** Runs one command against a fake API answering `canned`, returning the result and the single request. */
 async function call(args: string[], canned: Canned): Promise<CliResult & { request: Recorded }> {
-  const api = await fakeApi(() => canned);
-  try {
+  return withFakeApi(canned, async (api) => {
     const result = await cli(api.url, args);
     assert.equal(api.requests.length, 1, `expected one request; stderr: ${result.stderr}`);
     return { ...result, request: api.requests[0]! };
-  } finally {
-    await api.close();
-  }
+  });
 }
 
 function assertRequest(request: Recorded, method: string, url: string, body?: unknown): void {
@@ -537,8 +532,7 @@ describe('surecron CLI', () => {
     });
 
     it('a task file with an unknown field: exit 2 naming the field, nothing sent', async () => {
-      const api = await fakeApi(() => ({ status: 500 }));
-      try {
+      await withFakeApi({ status: 500 }, async (api) => {
         const single = file('typo.json', JSON.stringify({ ...spec, retires: { maxAttempts: 3 } }));
         const create = await cli(api.url, ['tasks', 'create', '-f', single]);
         assert.equal(create.code, 2);
@@ -552,14 +546,11 @@ describe('surecron CLI', () => {
         assert.equal(apply.code, 2);
         assert.match(apply.errLines[0]!, /\[1\]\.x: unknown field/);
         assert.deepEqual(api.requests, []);
-      } finally {
-        await api.close();
-      }
+      });
     });
 
     it('invalid options: exit 2, one line, nothing sent', async () => {
-      const api = await fakeApi(() => ({ status: 500 }));
-      try {
+      await withFakeApi({ status: 500 }, async (api) => {
         const cases = [
           ['tasks', 'get', 'Not_A_Valid_ID!'],
           ['tasks', 'runs', 'x', '--status', 'exploded'],
@@ -578,14 +569,11 @@ describe('surecron CLI', () => {
           assert.match(result.errLines[0]!, /^surecron: /);
         }
         assert.deepEqual(api.requests, []);
-      } finally {
-        await api.close();
-      }
+      });
     });
 
     it('delete without a terminal needs --yes (exit 2, nothing sent); with --yes sends DELETE', async () => {
-      const api = await fakeApi(() => ({ status: 204 }));
-      try {
+      await withFakeApi({ status: 204 }, async (api) => {
         const refused = await cli(api.url, ['tasks', 'delete', 'nightly-report']);
         assert.equal(refused.code, 2);
         assert.equal(refused.errLines.length, 1);
@@ -596,9 +584,7 @@ describe('surecron CLI', () => {
         assert.equal(api.requests.length, 1);
         assertRequest(api.requests[0]!, 'DELETE', '/v1/tasks/nightly-report');
         assert.match(deleted.stdout, /deleted task nightly-report/);
-      } finally {
-        await api.close();
-      }
+      });
     });
 
     it('connection refused: exit 1, one line naming the URL', async () => {
@@ -612,8 +598,7 @@ describe('surecron CLI', () => {
     });
 
     it('--url and --token override the environment; bin/surecron.mjs runs the same CLI', async () => {
-      const api = await fakeApi(() => ({ status: 200, body: { items: [] } }));
-      try {
+      await withFakeApi({ status: 200, body: { items: [] } }, async (api) => {
         const result = await cli('http://127.0.0.1:1', ['--url', api.url, '--token', 'other', 'tasks', 'list']);
         assertOk(result);
         assert.equal(api.requests[0]?.authorization, 'Bearer other');
@@ -621,9 +606,7 @@ describe('surecron CLI', () => {
         assertOk(viaBin);
         assert.deepEqual(JSON.parse(viaBin.stdout), { items: [] });
         assert.equal(api.requests[1]?.authorization, `Bearer ${token}`);
-      } finally {
-        await api.close();
-      }
+      });
     });
   });
 });

@@ -15,6 +15,8 @@ import { killLeftovers, liveSupervisor, Supervisor, type ClusterProcessEntry } f
 import { fixShardCount, planNodes, TemporalSetupError } from '../../src/cluster/temporal-nodes.js';
 import { childEnv, loadConfig } from '../../src/config.js';
 import { clusterCheck } from '../../src/temporal/readiness.js';
+import { alive } from '../helpers/processes.js';
+import { sleep } from '../helpers/time.js';
 
 const dirs: string[] = [];
 const dir = (): string => {
@@ -23,15 +25,6 @@ const dir = (): string => {
   return made;
 };
 after(() => dirs.forEach((made) => rmSync(made, { recursive: true, force: true })));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-};
 const readEntries = (file: string): ClusterProcessEntry[] =>
   (JSON.parse(readFileSync(file, 'utf8')) as { processes: ClusterProcessEntry[] }).processes;
 

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createTaskMetrics, surecronMetricNames, type TaskMetrics } from '../../src/metrics/task-metrics.js';
@@ -11,9 +9,14 @@ import {
   startWorkerMetricsServer,
   workerMetricsPortSchema,
 } from '../../src/metrics/worker-endpoint.js';
+import { listenLocal, type LocalServer } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 
 const lines = async (metrics: TaskMetrics): Promise<string[]> => (await metrics.registry.metrics()).split('\n');
+/** Asserts that each of `expected` is one of the exposition's `text` lines. */
+function assertHasLines(text: readonly string[], expected: readonly string[]): void {
+  for (const line of expected) assert.ok(text.includes(line), `missing ${line}`);
+}
 
 describe('createTaskMetrics', () => {
   it('counts finished runs by task and outcome and observes their duration', async () => {
@@ -23,7 +26,7 @@ describe('createTaskMetrics', () => {
     metrics.runFinished({ taskId: 'a', outcome: 'succeeded', durationMs: 30, attempts: 1 });
     metrics.runFinished({ taskId: 'b', outcome: 'timed_out', durationMs: 3_600_000, attempts: 1 });
     const text = await lines(metrics);
-    for (const line of [
+    assertHasLines(text, [
       'surecron_task_runs_total{task="a",outcome="failed"} 1',
       'surecron_task_runs_total{task="a",outcome="succeeded"} 2',
       'surecron_task_runs_total{task="b",outcome="timed_out"} 1',
@@ -33,9 +36,7 @@ describe('createTaskMetrics', () => {
       'surecron_task_run_duration_seconds_bucket{le="0.05",task="a"} 2',
       'surecron_task_run_duration_seconds_bucket{le="3600",task="b"} 1',
       'surecron_task_run_duration_seconds_bucket{le="1800",task="b"} 0',
-    ]) {
-      assert.ok(text.includes(line), `missing ${line}`);
-    }
+    ]);
     assert.ok(!text.some((line) => line.startsWith('surecron_task_attempts_total{')), 'runFinished counts no attempts');
   });
 
@@ -46,7 +47,7 @@ describe('createTaskMetrics', () => {
     metrics.attemptStarted({ taskId: 'a', attempt: 3, latenessMs: 125_000 });
     metrics.attemptStarted({ taskId: 'b', attempt: 1, latenessMs: -40 }); // clock skew: counts as on time
     const text = await lines(metrics);
-    for (const line of [
+    assertHasLines(text, [
       'surecron_task_attempts_total{task="a"} 3',
       'surecron_task_attempts_total{task="b"} 1',
       'surecron_task_start_lateness_seconds_count{task="a"} 1',
@@ -57,9 +58,7 @@ describe('createTaskMetrics', () => {
       'surecron_task_start_lateness_seconds_count{task="b"} 1',
       'surecron_task_start_lateness_seconds_sum{task="b"} 0',
       'surecron_task_start_lateness_seconds_bucket{le="0.05",task="b"} 1',
-    ]) {
-      assert.ok(text.includes(line), `missing ${line}`);
-    }
+    ]);
     const bounds = text
       .filter((line) => line.startsWith('surecron_task_start_lateness_seconds_bucket{') && line.includes('task="a"'))
       .map((line) => /le="([^"]+)"/.exec(line)?.[1]);
@@ -76,14 +75,12 @@ describe('createTaskMetrics', () => {
     metrics.alertDelivered({ channel: 'email', result: 'deduplicated' });
     metrics.alertDelivered({ channel: 'email', result: 'sent' });
     const text = await lines(metrics);
-    for (const line of [
+    assertHasLines(text, [
       'surecron_task_missed_total{task="nightly"} 2',
       'surecron_alerts_total{channel="email",result="sent"} 2',
       'surecron_alerts_total{channel="webhook",result="failed"} 1',
       'surecron_alerts_total{channel="email",result="deduplicated"} 1',
-    ]) {
-      assert.ok(text.includes(line), `missing ${line}`);
-    }
+    ]);
   });
 
   it('initTask exposes a task at zero, idempotently', async () => {
@@ -92,16 +89,14 @@ describe('createTaskMetrics', () => {
     metrics.initTask('a');
     metrics.runFinished({ taskId: 'a', outcome: 'cancelled', durationMs: 5, attempts: 1 });
     const text = await lines(metrics);
-    for (const line of [
+    assertHasLines(text, [
       'surecron_task_runs_total{task="a",outcome="succeeded"} 0',
       'surecron_task_runs_total{task="a",outcome="failed"} 0',
       'surecron_task_runs_total{task="a",outcome="cancelled"} 1',
       'surecron_task_runs_total{task="a",outcome="terminated"} 0',
       'surecron_task_attempts_total{task="a"} 0',
       'surecron_task_missed_total{task="a"} 0',
-    ]) {
-      assert.ok(text.includes(line), `missing ${line}`);
-    }
+    ]);
   });
 
   it('exposes exactly the metrics named in surecronMetricNames, in its own registry', async () => {
@@ -118,12 +113,6 @@ describe('createTaskMetrics', () => {
   });
 });
 
-async function listen(server: Server): Promise<number> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return (server.address() as AddressInfo).port;
-}
-
 const runtimeText = [
   '# HELP temporal_request Temporal requests',
   '# TYPE temporal_request counter',
@@ -132,21 +121,21 @@ const runtimeText = [
 
 describe('startWorkerMetricsServer', () => {
   const metrics = createTaskMetrics();
-  let runtime: Server;
+  let runtime: LocalServer | undefined;
   let runtimeUrl: string;
   let runtimeStatus = 200;
 
   before(async () => {
     metrics.runFinished({ taskId: 'a', outcome: 'failed', durationMs: 10, attempts: 1 });
-    runtime = createServer((request, response) => {
-      if (request.url !== '/metrics') return response.writeHead(404).end();
-      response.writeHead(runtimeStatus, { 'content-type': 'text/plain' }).end(runtimeText);
-    });
-    runtimeUrl = `http://127.0.0.1:${await listen(runtime)}/metrics`;
+    runtime = await listenLocal(
+      createServer((request, response) => {
+        if (request.url !== '/metrics') return response.writeHead(404).end();
+        response.writeHead(runtimeStatus, { 'content-type': 'text/plain' }).end(runtimeText);
+      }),
+    );
+    runtimeUrl = `${runtime.origin}/metrics`;
   });
-  after(() => {
-    if (runtime.listening) runtime.close();
-  });
+  after(() => runtime?.close());
 
   it('serves our metrics followed by the runtime exporter, and 404 elsewhere', async () => {
     const server = await startWorkerMetricsServer({
@@ -221,8 +210,8 @@ describe('startWorkerMetricsServer', () => {
   });
 
   it('gives up on a runtime exporter that hangs', async () => {
-    const hanging = createServer(() => {}); // never answers
-    const hangingUrl = `http://127.0.0.1:${await listen(hanging)}/metrics`;
+    const hanging = await listenLocal(createServer(() => {})); // never answers
+    const hangingUrl = `${hanging.origin}/metrics`;
     const server = await startWorkerMetricsServer({
       port: 0,
       registry: metrics.registry,
@@ -234,8 +223,7 @@ describe('startWorkerMetricsServer', () => {
       assert.ok(body.endsWith('# temporal runtime metrics unavailable: timed out\n'), body);
     } finally {
       await server.close();
-      hanging.closeAllConnections();
-      hanging.close();
+      await hanging.close();
     }
   });
 
