@@ -68,7 +68,9 @@ async function ensureNamespace(address: string, namespace: string, retentionDays
     try {
       await client.workflowService.registerNamespace({
         namespace,
-        workflowExecutionRetentionPeriod: proto.google.protobuf.Duration.fromObject({ seconds: retentionDays * 86_400 }),
+        workflowExecutionRetentionPeriod: proto.google.protobuf.Duration.fromObject({
+          seconds: retentionDays * 86_400,
+        }),
       });
     } catch (error) {
       if (!/already exists|AlreadyExists/i.test((error as Error).message)) throw error;
