@@ -1,19 +1,12 @@
 import type { CronRule } from './parse.js';
-import { daysInMonth, goDate, wallTime } from './zone.js';
+import { daysInMonth, goDate, wallTime, type WallTime } from './zone.js';
 
 /** The server searches no further than this year. */
 const MAX_CALENDAR_YEAR = 2100;
 const HOUR = 3_600_000;
 
 /** A local wall time that a rule matched but that does not exist (skipped by a spring-forward transition). */
-export interface SkippedWallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
+export type SkippedWallTime = Omit<WallTime, 'weekday'>;
 
 /** A rule compiled to set lookups. */
 export interface CompiledRule {
