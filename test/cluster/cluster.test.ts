@@ -21,10 +21,10 @@ import type { ClusterProcessEntry } from '../../src/cluster/supervisor.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { freePort } from '../../src/util/ports.js';
 import { waitFor } from '../../src/util/wait.js';
+import { sleep } from '../helpers/time.js';
 
 const TASKS = 8;
 const root = new URL('../../', import.meta.url).pathname;
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const second = (t: number): number => Math.floor(t / 1000) * 1000;
 /** A nominal time as surecron writes it in keys and workflow ids: ISO 8601 to the second. */
 const nominalIso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
