@@ -69,7 +69,7 @@ const update: Action<'update' | 'apply'> = async (change, context) => {
   }
   // Two appliers raced to create it: the other one did; this change is not an update.
   if (change.action === 'apply' && change.op === 'create') throw new TaskExistsError(change.taskId);
-  const writtenAt = await store.replaceSpec(change.spec, change.source);
+  const writtenAt = await store.replaceSpec(change.spec, change.source, current);
   return { before: redactSpec(current.spec), after: redactSpec(change.spec), appliedAt: iso(writtenAt) };
 };
 

@@ -193,13 +193,14 @@ export class TaskStore {
   }
 
   /**
-   * {@link TaskStore.replace}, telling when the server took the write.
+   * {@link TaskStore.replace}, telling when the server took the write. `known` is the task as the caller just read
+   * it, saving the first read; a stale one costs a retry, never a lost write (the conflict token guards it).
    * @returns the server's time of the write; undefined when the stored spec already equals `spec`.
    */
-  async replaceSpec(spec: TaskSpec, source: TaskSource): Promise<Date | undefined> {
+  async replaceSpec(spec: TaskSpec, source: TaskSource, known?: StoredTask): Promise<Date | undefined> {
     const wanted = specHash(spec);
     for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.get(spec.id);
+      const current = attempt === 0 && known ? known : await this.get(spec.id);
       if (current.source !== source) throw new TaskOwnershipError(spec.id, current.source);
       // Already as wanted: unchanged, or another writer stored the same spec while we retried.
       if (current.specHash === wanted) return undefined;
