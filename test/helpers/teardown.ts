@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { testWorker, type TestWorkerOptions } from './temporal.js';
 
@@ -25,9 +25,12 @@ export async function runTestWorker(options: TestWorkerOptions): Promise<Running
 
 /** Deletes the schedules of `ids` one after another; one already gone (or never created) is no error. */
 export async function deleteSchedules(client: Client, ids: Iterable<string>): Promise<void> {
-  for (const id of ids)
+  for (const id of ids) {
     await client.schedule
       .getHandle(id)
       .delete()
-      .catch(() => undefined);
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
+  }
 }

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import type { TaskStore } from '../../src/tasks/store.js';
 import { tasks as declaredTasks } from '../../src/user/tasks.js';
+import { deleteSchedules } from '../helpers/teardown.js';
 import { testAddress, testClient, testStore, testWorker, uniqueId } from '../helpers/temporal.js';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -64,14 +65,7 @@ describe('npm run apply', () => {
     store = testStore(client, taskQueue);
   });
   after(async () => {
-    for (const id of [...declaredIds, staleId, apiId]) {
-      await client.schedule
-        .getHandle(id)
-        .delete()
-        .catch((error: unknown) => {
-          if (!(error instanceof ScheduleNotFoundError)) throw error;
-        });
-    }
+    await deleteSchedules(client, [...declaredIds, staleId, apiId]);
     if (worker) {
       worker.worker.shutdown();
       await running;

@@ -6,6 +6,7 @@ import { MEMO_KEY, specHash, toRunInput, toScheduleOptions } from '../../src/tas
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import type { TaskStore } from '../../src/tasks/store.js';
 import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { deleteSchedules } from '../helpers/teardown.js';
 
 /** A task that never fires during a test: yearly, paused. */
 function spec(id: string, extra: Partial<TaskSpecInput> = {}): TaskSpec {
@@ -29,16 +30,6 @@ describe('applyTasks against the real dev server', () => {
   after(async () => {
     await client.connection.close();
   });
-
-  async function deleteAll(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      try {
-        await client.schedule.getHandle(id).delete();
-      } catch (error) {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      }
-    }
-  }
 
   async function fingerprint(id: string): Promise<{ token: string; lastUpdatedAt?: number }> {
     const description = await client.schedule.getHandle(id).describe();
@@ -108,7 +99,7 @@ describe('applyTasks against the real dev server', () => {
       assert.notDeepEqual(after[1], before[1], 'the changed task was written');
       assert.deepEqual([after[0], after[2], after[3]], [before[0], before[2], before[3]], 'the others were not');
     } finally {
-      await deleteAll(ids);
+      await deleteSchedules(client, ids);
     }
   });
 
@@ -161,7 +152,7 @@ describe('applyTasks against the real dev server', () => {
       assert.equal((await store.get(api)).source, 'api');
       await client.schedule.getHandle(foreign).describe();
     } finally {
-      await deleteAll(all);
+      await deleteSchedules(client, all);
     }
   });
 
@@ -204,7 +195,7 @@ describe('applyTasks against the real dev server', () => {
       assert.deepEqual(await fingerprint(api), apiBefore);
       assert.deepEqual(await fingerprint(foreign), foreignBefore);
     } finally {
-      await deleteAll([api, foreign, mine]);
+      await deleteSchedules(client, [api, foreign, mine]);
     }
   });
 
@@ -249,7 +240,7 @@ describe('applyTasks against the real dev server', () => {
       );
       assert.deepEqual(sorted(listed), sorted(ids), 'one schedule per id');
     } finally {
-      await deleteAll(ids);
+      await deleteSchedules(client, ids);
     }
   });
 
@@ -324,7 +315,7 @@ describe('applyTasks against the real dev server', () => {
       assert.deepEqual(sorted([...settle.updated, ...settle.unchanged]), sorted(ids));
       for (const [i, id] of ids.entries()) assert.deepEqual(await assertConsistent(store, id), v2[i]);
     } finally {
-      await deleteAll(ids);
+      await deleteSchedules(client, ids);
     }
   });
 
@@ -351,7 +342,7 @@ describe('applyTasks against the real dev server', () => {
       for (const id of ids.filter((id) => id !== bad)) await assertConsistent(store, id);
       await assert.rejects(store.get(bad), /not found|TaskNotFound|no task/i);
     } finally {
-      await deleteAll(ids);
+      await deleteSchedules(client, ids);
     }
   });
 
@@ -393,7 +384,7 @@ describe('applyTasks against the real dev server', () => {
         'no rework',
       );
     } finally {
-      await deleteAll([legacy.id]);
+      await deleteSchedules(client, [legacy.id]);
     }
   });
 });

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  Client,
-  ScheduleNotFoundError,
-  type ConnectionLike,
-  type ScheduleClientInterceptor,
-  type WorkflowService,
-} from '@temporalio/client';
+import { Client, type ConnectionLike, type ScheduleClientInterceptor, type WorkflowService } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type proto from '@temporalio/proto';
 import { searchAttributeKeys } from '../../src/contract/search-attributes.js';
@@ -14,6 +8,7 @@ import { toScheduleOptions } from '../../src/tasks/schedule.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { InvalidPageTokenError, listExecutions, quote } from '../../src/temporal/visibility.js';
 import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { deleteSchedules } from '../helpers/teardown.js';
 
 type UpdateScheduleRequest = proto.temporal.api.workflowservice.v1.IUpdateScheduleRequest;
 type Payload = proto.temporal.api.common.v1.IPayload;
@@ -73,16 +68,6 @@ describe('TaskStore writes through the SDK against the real dev server', () => {
     await client.connection.close();
   });
 
-  async function deleteAll(ids: readonly string[]): Promise<void> {
-    for (const id of ids) {
-      try {
-        await client.schedule.getHandle(id).delete();
-      } catch (error) {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      }
-    }
-  }
-
   /** The headers of a schedule's action, as the server keeps them. */
   async function headers(id: string): Promise<Record<string, ReturnType<typeof bytes>>> {
     const { raw } = await client.schedule.getHandle(id).describe();
@@ -121,7 +106,7 @@ describe('TaskStore writes through the SDK against the real dev server', () => {
       assert.equal(await store.replace(spec(task.id, { description: 'changed twice' }), 'api'), true);
       assert.deepEqual(await headers(task.id), traced1, 'the header survives a second update');
     } finally {
-      await deleteAll([task.id]);
+      await deleteSchedules(client, [task.id]);
     }
   });
 
@@ -142,7 +127,7 @@ describe('TaskStore writes through the SDK against the real dev server', () => {
       assert.deepEqual(await headers(task.id), traced1, 'the header survives the resume');
       assert.equal((await client.schedule.getHandle(task.id).describe()).state.paused, false);
     } finally {
-      await deleteAll([task.id]);
+      await deleteSchedules(client, [task.id]);
     }
   });
 
@@ -168,7 +153,7 @@ describe('TaskStore writes through the SDK against the real dev server', () => {
       assert.equal(typedSearchAttributes.get(searchAttributeKeys.taskQueue), taskQueue);
       assert.deepEqual(typedSearchAttributes.get(searchAttributeKeys.tags), ['team=sdk']);
     } finally {
-      await deleteAll([legacy.id]);
+      await deleteSchedules(client, [legacy.id]);
     }
   });
 
@@ -193,7 +178,7 @@ describe('TaskStore writes through the SDK against the real dev server', () => {
       assert.deepEqual(bytes(header[traceHeader]), bytes(trace));
       assert.deepEqual(Object.keys(header), [traceHeader]);
     } finally {
-      await deleteAll([task.id]);
+      await deleteSchedules(client, [task.id]);
     }
   });
 
@@ -223,7 +208,7 @@ describe('TaskStore writes through the SDK against the real dev server', () => {
       assert.equal(stored.description.state.note, 'paused by the other writer');
       assert.deepEqual(await headers(task.id), traced1);
     } finally {
-      await deleteAll([task.id]);
+      await deleteSchedules(client, [task.id]);
     }
   });
 });
