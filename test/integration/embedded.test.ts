@@ -111,8 +111,11 @@ describe('npm start: the embedded all-in-one mode', () => {
       workerProcess = launchEntryPoint('src/worker.ts', env);
       await waitFor(async () => ((await readyz()) === 200 ? true : undefined), 60_000, 'ready once the worker polls');
     } finally {
-      if (workerProcess) assert.equal(await stopProcess(workerProcess), 0, workerProcess.output().slice(-500));
-      assert.equal(await stopProcess(apiProcess), 0, apiProcess.output().slice(-500));
+      // Both are stopped before either exit code is judged, so a failed assertion leaves no process behind.
+      const workerCode = workerProcess ? await stopProcess(workerProcess) : 0;
+      const apiCode = await stopProcess(apiProcess);
+      assert.equal(workerCode, 0, workerProcess?.output().slice(-500));
+      assert.equal(apiCode, 0, apiProcess.output().slice(-500));
     }
   });
 });
