@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const token = config.SURECRON_API_TOKEN;
   if (!token)
     throw new ConfigError('SURECRON_API_TOKEN must be set: the API never runs without auth', 'SURECRON_API_TOKEN');
-  const deployment = await openDeployment({ config, searchAttributes: false });
+  const deployment = await openDeployment({ config });
   const app = await startApi(deployment, { token });
   onShutdownSignal(async () => {
     await app.close();

@@ -31,7 +31,7 @@ export interface Deployment {
 /** The rules a deployment checks tasks against: the user code's handlers and workflows, the http allow-list. */
 export function deploymentRules(
   config: Pick<Config, 'SURECRON_HTTP_ALLOWLIST'>,
-  code: Pick<UserCode, 'handlers' | 'workflowNames'> = userCode,
+  code: Pick<UserCode, 'handlers' | 'workflowNames'>,
 ): TaskRules {
   return taskRules(
     { functions: Object.keys(code.handlers), workflows: code.workflowNames },
@@ -41,11 +41,11 @@ export function deploymentRules(
 
 /**
  * Loads the configuration and connects to Temporal: `address` (an embedded server), else `TEMPORAL_ADDRESS`, else
- * the local default port. surecron's search attributes are registered unless `searchAttributes` is false.
+ * the local default port.
  * @throws {ConfigError} naming the variable that is wrong.
  */
 export async function openDeployment(
-  options: { address?: string; config?: Config; logger?: Logger; code?: UserCode; searchAttributes?: boolean } = {},
+  options: { address?: string; config?: Config; logger?: Logger; code?: UserCode } = {},
 ): Promise<Deployment> {
   const config = options.config ?? loadConfig();
   const logger =
@@ -53,7 +53,6 @@ export async function openDeployment(
   const address = options.address ?? config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`;
   const code = options.code ?? userCode;
   const client = await connectClient({ address, namespace: config.TEMPORAL_NAMESPACE });
-  if (options.searchAttributes ?? true) await ensureSearchAttributes(client);
   const store = new TaskStore(client, config.SURECRON_TASK_QUEUE);
   return {
     config,
@@ -90,9 +89,13 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Sets up the worker runtime (logs, metrics, alert channels), starts the worker and prepares its task queue. */
+/**
+ * Registers surecron's search attributes, sets up the worker runtime (logs, metrics, alert channels), starts the
+ * worker and prepares its task queue.
+ */
 export async function startWorker(deployment: Deployment): Promise<RunningWorker> {
   const { config, logger, client, address } = deployment;
+  await ensureSearchAttributes(client);
   const runtime = await setUpWorkerRuntime(config, logger);
   const connection = await NativeConnection.connect({ address });
   const worker = await createSurecronWorker({

@@ -1,5 +1,4 @@
 import { ScheduleAlreadyRunning, type Client } from '@temporalio/client';
-import { WATCHDOG_SCHEDULE_ID } from '../contract/workflow-types.js';
 import {
   bundleWorkflowCode,
   type NativeConnection,
@@ -9,25 +8,26 @@ import {
 } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createAlertActivities } from '../activities/alerts.js';
-import { createCallbackActivities } from '../activities/callbacks.js';
-import { createWatchdogActivities, WATCHDOG_INTERVAL_MS } from '../activities/watchdog.js';
-import { deliver } from '../alerting/channels/index.js';
-import type { AlertsConfig } from '../alerting/channels/config.js';
-import { createAlertRouter } from '../alerting/router.js';
-import type { AttemptStarted, TaskMetrics } from '../metrics/task-metrics.js';
-import type { SurecronSinks } from '../workflows/sinks.js';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createRunHandlerActivities } from '../activities/run-handler.js';
-import { createHttpGuard } from '../security/http-guard.js';
+import { createAlertActivities } from '../activities/alerts.js';
+import { createCallbackActivities } from '../activities/callbacks.js';
 import type { HandlerRegistry } from '../activities/handler.js';
+import { createRunHandlerActivities } from '../activities/run-handler.js';
 import { createChangeActivities } from '../activities/task-changes.js';
-import { TaskStore } from '../tasks/store.js';
 import type { UserActivity } from '../activities/user-code.js';
-import { userCode } from '../user/index.js';
+import { createWatchdogActivities, WATCHDOG_INTERVAL_MS } from '../activities/watchdog.js';
+import type { AlertsConfig } from '../alerting/channels/config.js';
+import { deliver } from '../alerting/channels/index.js';
+import { createAlertRouter } from '../alerting/router.js';
 import { ATTEMPT_FAILED_SIGNAL, type AttemptFailure } from '../contract/run.js';
-import { workflowTypes } from '../contract/workflow-types.js';
+import { WATCHDOG_SCHEDULE_ID, workflowTypes } from '../contract/workflow-types.js';
+import type { AttemptStarted, TaskMetrics } from '../metrics/task-metrics.js';
+import { createHttpGuard } from '../security/http-guard.js';
+import { TaskStore } from '../tasks/store.js';
+import { silentSdkLogger } from '../temporal/runtime-logger.js';
+import { userCode } from '../user/index.js';
+import type { SurecronSinks } from '../workflows/sinks.js';
 
 /** Source of the workflow code (surecron's and yours) in development and tests; production uses a pre-built bundle. */
 export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta.url));
@@ -37,8 +37,7 @@ export const workflowsPath = fileURLToPath(new URL('./workflows.ts', import.meta
  * `SURECRON_WORKFLOW_BUNDLE`: each then starts in seconds instead of bundling itself. Returns the bundle's size.
  */
 export async function writeWorkflowBundle(outPath: string, sourcePath = workflowsPath): Promise<number> {
-  const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const { code } = await bundleWorkflowCode({ workflowsPath: sourcePath, logger: silent });
+  const { code } = await bundleWorkflowCode({ workflowsPath: sourcePath, logger: silentSdkLogger });
   mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, code);
   return Buffer.byteLength(code);
@@ -55,8 +54,6 @@ export interface SurecronWorkerOptions {
   handlers?: HandlerRegistry;
   /** Activities of user workflows; default: yours (`src/user/`). */
   userActivities?: Readonly<Record<string, UserActivity>>;
-  /** Workflow code to bundle (surecron's and the user's, see `./workflows.ts`); ignored with a bundle. */
-  workflowsPath?: string;
   httpAllowlist?: string;
   /** A bundle from `npm run build:bundle`; without it, workflows are bundled from source at start-up. */
   workflowBundlePath?: string;
@@ -119,9 +116,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
     taskQueue: options.taskQueue,
     activities,
     sinks,
-    ...(options.workflowBundlePath
-      ? { workflowBundle: { codePath: options.workflowBundlePath } }
-      : { workflowsPath: options.workflowsPath ?? workflowsPath }),
+    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
     shutdownGraceTime: '30s',
     // After this, shutdown stops waiting for activities that ignore cancellation.
     shutdownForceTime: '45s',

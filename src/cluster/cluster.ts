@@ -90,7 +90,7 @@ export async function startCluster(config: Config, logger: Logger): Promise<Clus
       });
     }
 
-    const deployment = await openDeployment({ address, config, logger, searchAttributes: false });
+    const deployment = await openDeployment({ address, config, logger });
     try {
       // Tasks in code are applied by audited workflows, so only once a worker polls.
       const ready = temporalReadiness(deployment.client, config.SURECRON_TASK_QUEUE);

@@ -2,6 +2,9 @@ import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporali
 import { Runtime, type MetricsExporterConfig } from '@temporalio/worker';
 import type { Logger } from 'pino';
 
+/** A Temporal SDK logger that drops everything (bundler and replay output nobody reads). */
+export const silentSdkLogger: TemporalLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   TRACE: 'trace',
   DEBUG: 'debug',

@@ -3,9 +3,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Runtime } from '@temporalio/worker';
 import { ensureSearchAttributes } from '../client.js';
 import { resolveTemporalCli } from '../temporal/cli.js';
-
-/** A Temporal SDK logger that drops everything. */
-export const silentSdkLogger = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+import { silentSdkLogger } from '../temporal/runtime-logger.js';
 
 /**
  * Installs a Temporal Runtime that logs nothing, unless one is installed already (install your own first to

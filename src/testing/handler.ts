@@ -7,7 +7,7 @@ import { formatInstant } from '../contract/run.js';
 import { createHttpGuard } from '../security/http-guard.js';
 import { parseDuration } from '../tasks/duration.js';
 import { taskDefaults } from '../tasks/schedule.js';
-import { silentSdkLogger } from './environment.js';
+import { silentSdkLogger } from '../temporal/runtime-logger.js';
 
 export interface HandlerTestOptions {
   /** The registry to look the handler up in, e.g. `userCode.handlers` or one built with fakes. */

@@ -14,6 +14,7 @@ import type { HandlerContext } from '../../src/activities/handler.js';
 import { createHandlers } from '../../examples/index.js';
 import { connectClient } from '../../src/client.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';
+import { silentSdkLogger } from '../../src/temporal/runtime-logger.js';
 import { sleep } from '../helpers/time.js';
 
 const env = (name: string): string => {
@@ -45,7 +46,7 @@ async function sink(_input: unknown, ctx: HandlerContext): Promise<{ pid: number
 
 async function main(): Promise<void> {
   Runtime.install({
-    logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    logger: silentSdkLogger,
     shutdownSignals: [],
     telemetryOptions: { logging: { forward: {}, filter: { core: 'ERROR', other: 'ERROR' } } },
   });

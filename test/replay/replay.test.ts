@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bundleWorkflowCode, Worker, type ReplayResult } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { silentSdkLogger } from '../../src/temporal/runtime-logger.js';
 import { quietRuntime } from '../helpers/temporal.js';
 
 const dir = new URL('./histories/', import.meta.url).pathname;
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
 /** The workflow type recorded in a history file's first event. */
 function workflowType(file: string): string | undefined {
@@ -49,7 +49,7 @@ describe('replay of recorded histories', () => {
   it('a nondeterministic change to runTask fails the replay', async () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: new URL('./fixtures/nondeterministic.ts', import.meta.url).pathname,
-      logger: silent,
+      logger: silentSdkLogger,
     });
     const results = await replayAll(bundle);
     const broken = results.filter((r) => r.error instanceof DeterminismViolationError).map((r) => r.workflowId);
