@@ -31,6 +31,11 @@ export interface CronRule {
   dayOfWeek: number[];
   /** Undefined: every year. */
   year?: number[];
+  /**
+   * The hour field is a wildcard or a step (`*`, `*\/2`, `1-23/2`): the rule follows real time across DST
+   * changes instead of a DST policy (see `cron/dst.ts`).
+   */
+  followsRealTime?: true;
 }
 
 export type CronDialect = 'unix' | 'seconds' | 'quartz';
@@ -217,6 +222,7 @@ function buildRules(dialect: CronDialect, fields: string[]): CronRule[] {
     minute: sorted(minute.values),
     hour: sorted(hour.values),
     month: sorted(month.values),
+    ...(fields[2]?.startsWith('*') || fields[2]?.includes('/') ? { followsRealTime: true as const } : {}),
     // Every year: no restriction. (`*/2` starts with `*` but restricts.)
     ...(year && year.values.size < 2099 - 2000 + 1 ? { year: sorted(year.values) } : {}),
   };
