@@ -1,6 +1,8 @@
 import { asyncLocalStorage } from '@temporalio/activity';
 import type { Client, ScheduleSpecDescription } from '@temporalio/client';
 import { decodeScheduleSpec, encodeScheduleSpec } from '@temporalio/client/lib/schedule-helpers.js';
+import { isAdditionInterval } from '../tasks/dst-additions.js';
+import { DST_REFRESH_MS } from '../tasks/dst-corrections.js';
 import { toScheduleSpec } from '../tasks/schedule.js';
 import proto from '@temporalio/proto';
 import type { Alert } from '../contract/alert.js';
@@ -73,7 +75,12 @@ export interface WatchdogDeps {
  */
 export function specChanged(current: ScheduleSpecDescription, spec: TaskSpec): boolean {
   const expected = decodeScheduleSpec(encodeScheduleSpec(toScheduleSpec(spec.schedule)));
-  return JSON.stringify(current) !== JSON.stringify(expected);
+  // DST additions depend on when they were computed; the spec proper is everything else.
+  const proper = (description: ScheduleSpecDescription) => ({
+    ...description,
+    intervals: (description.intervals ?? []).filter((interval) => !isAdditionInterval(Number(interval.every))),
+  });
+  return JSON.stringify(proper(current)) !== JSON.stringify(proper(expected));
 }
 
 const tagsOf = (spec: TaskSpec): string[] => Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -121,8 +128,12 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
       }
 
       const watched: { spec: TaskSpec; lateness: number; due: string[] }[] = [];
-      for (const { id, spec, description } of await describeAll(store, [...ids])) {
+      for (const task of await describeAll(store, [...ids])) {
+        const { id, spec, description, dstHorizonEnd } = task;
         const { state } = description;
+        if (dstHorizonEnd !== undefined && dstHorizonEnd - at < DST_REFRESH_MS) {
+          await store.renewDstCorrections(task, at);
+        }
         const byUs = pausedByUs.get(id) === true || spec.paused;
         const pausedOnFailure = (state.note ?? '').startsWith('paused due to workflow failure');
         if (state.paused && !byUs && !pausedOnFailure) {
@@ -141,9 +152,10 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
           );
         }
         if (state.paused || spec.alerts?.onMiss === false) continue;
-        const lateness = spec.maxLateness
-          ? (parseDuration(spec.maxLateness) ?? DEFAULT_MAX_LATENESS_MS)
-          : DEFAULT_MAX_LATENESS_MS;
+        // A jittered fire is on time anywhere within its jitter.
+        const lateness =
+          (spec.maxLateness ? (parseDuration(spec.maxLateness) ?? DEFAULT_MAX_LATENESS_MS) : DEFAULT_MAX_LATENESS_MS) +
+          (spec.schedule.jitter ? (parseDuration(spec.schedule.jitter) ?? 0) : 0);
         // Fires after the schedule's last write follow the spec and state it has now; earlier ones are the ledger's.
         const { lastUpdatedAt, createdAt } = description.info;
         const from = Math.max(at - lateness - LOOKBACK_MS, (lastUpdatedAt ?? createdAt).getTime() + 1);

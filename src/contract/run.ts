@@ -65,15 +65,22 @@ export interface RunTaskInput {
   notify?: RunNotify;
   /** The task's tags as `key=value`, for silences that match by tag. */
   tags?: string[];
+  /**
+   * Closed ranges of nominal times (ISO 8601) that the Schedule fires but the task's DST policy does not: a
+   * scheduled run in one ends at once, with `dstSkipped`, without running the handler.
+   */
+  dstSkips?: [string, string][];
 }
 
 export interface RunTaskResult {
   taskId: string;
   nominalTime: string;
   idempotencyKey: string;
-  /** The attempt that succeeded (1 = first try). */
+  /** The attempt that succeeded (1 = first try); 0 when the run was a DST skip. */
   attempt: number;
   result: unknown;
+  /** The Schedule fired at a nominal time the task's DST policy leaves out: nothing ran. */
+  dstSkipped?: true;
 }
 
 /** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { ruleToCalendar } from '../cron/calendar.js';
-import { parseCron, type ParsedCron } from '../cron/parse.js';
 import { runSearchAttributes, type RunTaskInput } from '../contract/run.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { parseDuration } from './duration.js';
+import { additionInterval } from './dst-additions.js';
+import { dstCorrections, type DstCorrections } from './dst-corrections.js';
+import { cronExpressions, parsedCrons, scheduleTimezone } from './schedule-def.js';
 import type { ScheduleDef, TaskSpec } from './spec.js';
 import { workflowTypes } from '../contract/workflow-types.js';
 
@@ -17,6 +19,8 @@ export interface TaskMemo {
   source: TaskSource;
   specHash: string;
   spec: TaskSpec;
+  /** Until when the schedule's DST corrections hold (ISO 8601); the watchdog renews them before then. */
+  dstHorizonEnd?: string;
 }
 
 export const MEMO_KEY = 'surecron';
@@ -53,37 +57,12 @@ export function specHash(spec: TaskSpec): string {
     .slice(0, 16);
 }
 
-/** A schedule's cron expressions as a list (`cron` may be one string or several). */
-export function cronExpressions(schedule: ScheduleDef): string[] {
-  return schedule.cron === undefined ? [] : Array.isArray(schedule.cron) ? schedule.cron : [schedule.cron];
-}
-
-function parsedCrons(schedule: ScheduleDef): ParsedCron[] {
-  const list = cronExpressions(schedule);
-  return list.map((expression) => {
-    const result = parseCron(expression);
-    if (!result.ok) throw new Error(`cron "${expression}": ${result.error}`);
-    return result.value;
-  });
-}
-
-/** The time zone a schedule fires in: its `timezone`, or a `CRON_TZ=` prefix, or UTC. */
-export function scheduleTimezone(schedule: ScheduleDef): string {
-  const prefixed = new Set(parsedCrons(schedule).flatMap((cron) => (cron.timezone ? [cron.timezone] : [])));
-  if (prefixed.size > 1) throw new Error('cron expressions name different time zones; a task fires in one time zone');
-  const [prefix] = prefixed;
-  if (prefix && schedule.timezone && prefix !== schedule.timezone) {
-    throw new Error(`cron prefix time zone ${prefix} differs from timezone ${schedule.timezone}`);
-  }
-  return prefix ?? schedule.timezone ?? 'UTC';
-}
-
 /**
  * Translates a task's schedule into a Temporal ScheduleSpec: cron expressions become structured calendars
  * (never Temporal's own cron strings, whose dialect differs), `every` and `@every` become intervals.
  * @throws {Error} when the schedule cannot be translated (conflicting time zones).
  */
-export function toScheduleSpec(schedule: ScheduleDef): ScheduleSpec {
+export function toScheduleSpec(schedule: ScheduleDef, corrections?: DstCorrections): ScheduleSpec {
   const calendars: NonNullable<ScheduleSpec['calendars']> = [];
   const intervals: NonNullable<ScheduleSpec['intervals']> = [];
   const crons = cronExpressions(schedule);
@@ -92,6 +71,7 @@ export function toScheduleSpec(schedule: ScheduleDef): ScheduleSpec {
     else calendars.push(...cron.rules.map((rule) => ruleToCalendar(rule, crons[i])));
   });
   if (schedule.every) intervals.push({ every: ms(schedule.every) as number, offset: ms(schedule.offset) ?? 0 });
+  for (const at of corrections?.additions ?? []) intervals.push(additionInterval(at));
   return {
     ...(calendars.length ? { calendars } : {}),
     ...(intervals.length ? { intervals } : {}),
@@ -102,8 +82,10 @@ export function toScheduleSpec(schedule: ScheduleDef): ScheduleSpec {
   };
 }
 
-/** The input every run of the task receives: its handler and resolved activity policies. */
-export function toRunInput(spec: TaskSpec): RunTaskInput {
+const isoMs = (at: number): string => new Date(at).toISOString();
+
+/** The input every run of the task receives: its handler, resolved activity policies and DST skips. */
+export function toRunInput(spec: TaskSpec, corrections?: DstCorrections): RunTaskInput {
   const { retry, timeouts } = spec;
   const alerts = spec.alerts ?? { severity: 'P1', onFailure: true, onRecovery: true, onMiss: true };
   return {
@@ -118,6 +100,9 @@ export function toRunInput(spec: TaskSpec): RunTaskInput {
     },
     ...(spec.notify ? { notify: spec.notify } : {}),
     ...(spec.tags ? { tags: Object.entries(spec.tags).map(([key, value]) => `${key}=${value}`) } : {}),
+    ...(corrections?.skips.length
+      ? { dstSkips: corrections.skips.map(([from, to]): [string, string] => [isoMs(from), isoMs(to)]) }
+      : {}),
     activity: {
       startToCloseTimeout: ms(timeouts?.attempt ?? taskDefaults.attemptTimeout),
       ...(timeouts?.total ? { scheduleToCloseTimeout: ms(timeouts.total) } : {}),
@@ -172,18 +157,24 @@ export function scheduleSearchAttributes(spec: TaskSpec, taskQueue: string): Sea
 /** The full Schedule for a task; the schedule id is the task id. */
 export function toScheduleOptions(
   spec: TaskSpec,
-  { taskQueue, source }: { taskQueue: string; source: TaskSource },
+  { taskQueue, source, now = Date.now() }: { taskQueue: string; source: TaskSource; now?: number },
 ): ScheduleOptions {
-  const memo: TaskMemo = { source, specHash: specHash(spec), spec };
+  const corrections = dstCorrections(spec.schedule, now);
+  const memo: TaskMemo = {
+    source,
+    specHash: specHash(spec),
+    spec,
+    ...(spec.schedule.cron !== undefined ? { dstHorizonEnd: isoMs(corrections.horizonEnd) } : {}),
+  };
   return {
     scheduleId: spec.id,
-    spec: toScheduleSpec(spec.schedule),
+    spec: toScheduleSpec(spec.schedule, corrections),
     action: {
       type: 'startWorkflow',
       workflowType: workflowTypes.runTask,
       workflowId: spec.id,
       taskQueue,
-      args: [toRunInput(spec)],
+      args: [toRunInput(spec, corrections)],
       memo: { [MEMO_KEY]: memo },
       typedSearchAttributes: runSearchAttributes(spec.id, 'schedule'),
       staticSummary: spec.description ?? `surecron task ${spec.id}`,

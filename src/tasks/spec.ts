@@ -43,6 +43,13 @@ export const scheduleSchema = z
     offset: duration({ positive: false }).optional(),
     timezone: timezone.optional(),
     jitter: duration({ positive: false }).optional(),
+    /** What a fixed-time fire does in a DST gap or repeated hour; see README "Time zones and DST". */
+    dst: z
+      .strictObject({
+        skipped: z.enum(['shift', 'skip']).optional(),
+        repeated: z.enum(['once', 'twice']).optional(),
+      })
+      .optional(),
     startAt: isoInstant.optional(),
     endAt: isoInstant.optional(),
   })

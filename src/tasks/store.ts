@@ -45,6 +45,8 @@ export interface StoredTask {
   source: TaskSource;
   specHash: string;
   description: ScheduleDescription;
+  /** Until when its DST corrections hold (ms), for a cron task. */
+  dstHorizonEnd?: number;
 }
 
 function taskMemo(description: ScheduleDescription): TaskMemo | undefined {
@@ -80,7 +82,15 @@ export class TaskStore {
     const memo = taskMemo(description);
     const queue = description.action.type === 'startWorkflow' ? description.action.taskQueue : undefined;
     if (!memo || queue !== this.taskQueue) throw new TaskNotFoundError(id);
-    return { id, spec: memo.spec, source: memo.source, specHash: memo.specHash, description };
+    const { spec, source, specHash: hash, dstHorizonEnd } = memo;
+    return {
+      id,
+      spec,
+      source,
+      specHash: hash,
+      description,
+      ...(dstHorizonEnd ? { dstHorizonEnd: Date.parse(dstHorizonEnd) } : {}),
+    };
   }
 
   /**
@@ -231,6 +241,28 @@ export class TaskStore {
       if (after.specHash === wanted) return writeTime(after.description);
     }
     throw new TaskConflictError(spec.id);
+  }
+
+  /**
+   * Recomputes a task's DST corrections from now on (see `tasks/dst-corrections.ts`), keeping its spec, policies
+   * and state as they are; guarded by the conflict token, so a concurrent change wins and this write is dropped.
+   * @returns the new horizon's end (ms), or undefined when another writer got in first.
+   */
+  async renewDstCorrections(task: StoredTask, now = Date.now()): Promise<number | undefined> {
+    const options = toScheduleOptions(task.spec, { taskQueue: this.taskQueue, source: task.source, now });
+    const { policies, state, raw } = task.description;
+    try {
+      await this.updateGuarded(
+        task.id,
+        raw.conflictToken ?? undefined,
+        { spec: options.spec, action: options.action, policies, state },
+        scheduleSearchAttributes(task.spec, this.taskQueue),
+      );
+    } catch (error) {
+      if ((error as { code?: number }).code === 9 || (error as { code?: number }).code === 10) return undefined;
+      throw error;
+    }
+    return (await this.get(task.id)).dstHorizonEnd;
   }
 
   /**

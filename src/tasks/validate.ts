@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { HttpGuard } from '../security/http-guard.js';
 import { TaskValidationError, type ValidationIssue } from './errors.js';
-import { scheduleTimezone } from './schedule.js';
+import { scheduleTimezone } from './schedule-def.js';
 import { taskSpecSchema, type ScheduleDef, type TaskSpec } from './spec.js';
 
 /** What a spec is checked against beyond its shape: the handlers this deployment has, the http target guard. */

@@ -33,6 +33,12 @@ function nominalTimeOf(input: RunTaskInput): Date {
   return info.typedSearchAttributes.get(searchAttributeKeys.scheduledStartTime) ?? info.startTime;
 }
 
+/** The Schedule fired at a nominal time the task's DST policy leaves out (see `tasks/dst-corrections.ts`). */
+function inDstSkip(skips: RunTaskInput['dstSkips'], nominal: Date): boolean {
+  const at = nominal.getTime();
+  return (skips ?? []).some(([from, to]) => at >= Date.parse(from) && at <= Date.parse(to));
+}
+
 /** How many attempts a failed handler took: reported by the activity, or inferred from the retry state. */
 function failedAttempts(error: ActivityFailure | ChildWorkflowFailure, input: RunTaskInput): number {
   // The last attempt's failure may sit below a timeout failure (total timeout): walk the cause chain.
@@ -73,6 +79,10 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
       : []),
   ];
   if (updates.length) upsertSearchAttributes(updates);
+  if (trigger === 'schedule' && inDstSkip(input.dstSkips, nominal)) {
+    log.info('task run skipped by its DST policy', { taskId, nominalTime });
+    return { taskId, nominalTime, idempotencyKey, attempt: 0, result: null, dstSkipped: true };
+  }
   log.info('task run started', { taskId, nominalTime, trigger: input.trigger ?? 'schedule' });
   const context = { taskId, nominalTime, idempotencyKey };
   // Since `alerts-and-callbacks`, a run announces its outcome (alerts, callbacks); older histories did not.
