@@ -11,7 +11,12 @@
  */
 import type { CompiledRule } from './next.js';
 import type { CronRule } from './parse.js';
-import { offsetAt } from './zone.js';
+import { transitionsBetween, zoneOffset, type Transition } from './tz.js';
+
+export type { Transition };
+
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 export interface DstPolicy {
   skipped: 'shift' | 'skip';
@@ -20,79 +25,6 @@ export interface DstPolicy {
 
 /** The classic cron rule (Vixie cron, cronie): shift out of a gap, fire once in a repeated hour. */
 export const defaultDstPolicy: DstPolicy = { skipped: 'shift', repeated: 'once' };
-
-/** A change of a zone's UTC offset. */
-export interface Transition {
-  atMs: number;
-  /** Offsets in milliseconds before and after `atMs`. */
-  before: number;
-  after: number;
-}
-
-interface ZoneYear {
-  startOffset: number;
-  transitions: Transition[];
-}
-
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
-const SCAN_STEP = 6 * HOUR;
-const zoneYears = new Map<string, ZoneYear>();
-
-function findTransition(zone: string, lo: number, hi: number): Transition {
-  const before = offsetAt(lo, zone);
-  const after = offsetAt(hi, zone);
-  while (hi - lo > 1000) {
-    const mid = lo + Math.floor((hi - lo) / 2000) * 1000;
-    if (offsetAt(mid, zone) === before) lo = mid;
-    else hi = mid;
-  }
-  return { atMs: hi, before, after };
-}
-
-/** The offset at the start of a UTC year and the transitions during it, scanned from tzdata once per zone-year. */
-function zoneYear(zone: string, year: number): ZoneYear {
-  const key = `${zone}|${year}`;
-  let entry = zoneYears.get(key);
-  if (!entry) {
-    const start = Date.UTC(year, 0, 1);
-    const end = Date.UTC(year + 1, 0, 1);
-    const transitions: Transition[] = [];
-    let previous = offsetAt(start, zone);
-    for (let t = start; t < end; t += SCAN_STEP) {
-      const next = Math.min(t + SCAN_STEP, end);
-      const offset = offsetAt(next, zone);
-      if (offset !== previous) transitions.push(findTransition(zone, t, next));
-      previous = offset;
-    }
-    // A transition exactly at the year's end belongs to the next year.
-    entry = { startOffset: offsetAt(start, zone), transitions: transitions.filter((tr) => tr.atMs < end) };
-    zoneYears.set(key, entry);
-  }
-  return entry;
-}
-
-/** Transitions with `fromMs <= atMs < toMs`. */
-export function transitionsBetween(zone: string, fromMs: number, toMs: number): Transition[] {
-  if (zone === 'UTC') return [];
-  const list: Transition[] = [];
-  for (let year = new Date(fromMs).getUTCFullYear(); year <= new Date(toMs).getUTCFullYear(); year++) {
-    for (const tr of zoneYear(zone, year).transitions) if (tr.atMs >= fromMs && tr.atMs < toMs) list.push(tr);
-  }
-  return list;
-}
-
-/** The UTC offset at an instant, from the cached transition table (no tzdata lookup per call). */
-export function zoneOffset(zone: string, atMs: number): number {
-  if (zone === 'UTC') return 0;
-  const { startOffset, transitions } = zoneYear(zone, new Date(atMs).getUTCFullYear());
-  let offset = startOffset;
-  for (const tr of transitions) {
-    if (tr.atMs > atMs) break;
-    offset = tr.after;
-  }
-  return offset;
-}
 
 /** How a wall time (its fields read as UTC, `wallMs`) resolves: the instants that show it, and a gap's end. */
 export interface WallResolution {

@@ -1,23 +1,27 @@
 /**
- * Cron dialects, parsed exactly as their origins read them, into a dialect-free form: a union of
- * calendar rules, each an AND of per-field value sets (the shape of Temporal's calendar specs).
+ * Cron dialects, parsed as the implementations they are named after read them, into a dialect-free form: a
+ * union of calendar rules, each an AND of per-field value sets (the shape of Temporal's calendar specs).
  *
- * - 5 fields `min hour dom month dow` — Unix/Vixie cron. Day-of-week 0–7 (0 and 7 are Sunday).
- * - 6 fields `sec min hour dom month dow` — seconds first, as robfig/cron `WithSeconds` and Quartz without a
- *   year. Day-of-week numbers as in robfig/cron (0–7, Sunday = 0 or 7).
+ * - 5 fields `min hour dom month dow` — Unix/Vixie cron (cronie). Day-of-week 0–7 (0 and 7 are Sunday).
+ * - 6 fields `sec min hour dom month dow` — robfig/cron v3 with `cron.WithSeconds()`. Day-of-week numbers are
+ *   robfig's (0 = Sunday); 7 is also read as Sunday, which robfig refuses.
  * - 7 fields `sec min hour dom month dow year` — Quartz. Day-of-week numbers are Quartz's: 1 = SUN … 7 = SAT;
  *   years 2000–2099 (what Temporal's server accepts); wrap-around ranges such as `FRI-MON` or `22-2` are allowed as
  *   in Quartz.
  *
- * Day-of-month and day-of-week: when both are restricted, Vixie cron and robfig/cron fire when *either*
- * matches (OR); a field counts as unrestricted when it starts with `*` or `?` (so `*\/2` is unrestricted for
- * this purpose, exactly as in both origins). Temporal ANDs every field of a calendar, so an OR becomes two
- * rules. Quartz refuses a restriction on both; so do we in the 7-field dialect.
+ * Day-of-month and day-of-week: when both are restricted, cron fires when *either* matches (OR); Temporal ANDs
+ * every field of a calendar, so an OR becomes two rules. What counts as unrestricted follows each origin:
+ * Vixie cron and cronie look at the field's first character only (`*`, so `*\/2` is unrestricted, `1,*` is not);
+ * robfig/cron looks at each list item (`*` or `?` without a step above 1, so `*\/2` restricts and `1,*` does not).
+ * Quartz refuses a restriction on both; so does the 7-field dialect, reading restrictions as robfig does.
  *
  * `?` means "no constraint" (day fields only). `#` (`MON#2`, the second Monday) is supported: the n-th
  * weekday of a month always falls on days 7n−6 … 7n, so it becomes a day-of-week AND day-of-month rule.
  * `L` and `W` are refused: a Temporal calendar cannot express "last day" or "nearest weekday" for every month
  * and year, and a translation that is right only most of the time would fire at wrong times.
+ *
+ * `@every <Go duration>` is an interval; its fires are counted from the Unix epoch, not from the schedule's start
+ * as robfig/cron counts them (README "Cron dialects").
  */
 
 export interface CronRule {
@@ -94,16 +98,27 @@ function parseValue(field: FieldDef, text: string, token: string): number {
 
 interface FieldResult {
   values: Set<number>;
-  /** Starts with `*` or `?`: unrestricted for the day-of-month/day-of-week OR rule. */
+  /** Unrestricted for the day-of-month/day-of-week OR rule, as the dialect's origin decides (`isStar`). */
   star: boolean;
   /** `#` entries of a day-of-week field: weekday and n. */
   nth: { day: number; n: number }[];
 }
 
-function parseField(field: FieldDef, text: string, allowWrap: boolean): FieldResult {
+/**
+ * Whether a day field counts as unrestricted for the day-of-month/day-of-week OR rule. Vixie cron and cronie
+ * (`entry.c`: `if (ch == '*') e->flags |= DOM_STAR;`) test the field's first character; robfig/cron
+ * (`getRange`) sets its star bit for a list item `*` or `?` and clears it again for a step above 1.
+ */
+function isStar(dialect: CronDialect, text: string): boolean {
+  if (dialect === 'unix') return text.startsWith('*') || text.startsWith('?');
+  return text.split(',').some((part) => /^[*?](?:\/0*1)?$/.test(part));
+}
+
+function parseField(field: FieldDef, text: string, dialect: CronDialect): FieldResult {
   const values = new Set<number>();
   const nth: FieldResult['nth'] = [];
-  const star = text.startsWith('*') || text.startsWith('?');
+  const allowWrap = dialect === 'quartz';
+  const star = isStar(dialect, text);
   if (text.includes('?') && (!field.dayField || text !== '?')) {
     fail(field, text, field.dayField ? '"?" must stand alone' : '"?" is only allowed in day-of-month and day-of-week');
   }
@@ -204,7 +219,7 @@ function fieldDefs(dialect: CronDialect): FieldDef[] {
 function buildRules(dialect: CronDialect, fields: string[]): CronRule[] {
   const defs = fieldDefs(dialect);
   const quartz = dialect === 'quartz';
-  const parsed = fields.map((text, i) => parseField(defs[i] as FieldDef, text, quartz));
+  const parsed = fields.map((text, i) => parseField(defs[i] as FieldDef, text, dialect));
   const [second, minute, hour, dom, month, dow, year] = parsed as [
     FieldResult,
     FieldResult,
@@ -246,7 +261,7 @@ function buildRules(dialect: CronDialect, fields: string[]): CronRule[] {
     if (quartz) {
       throw new CronSyntaxError('day-of-month and day-of-week are both restricted; Quartz requires "?" in one of them');
     }
-    // Vixie cron and robfig/cron: either day matches.
+    // Vixie cron, cronie and robfig/cron: either day matches.
     return [
       { ...base, dayOfMonth: sorted(dom.values), dayOfWeek: allWeekdays },
       { ...base, dayOfMonth: allDays, dayOfWeek: weekdays },
@@ -280,8 +295,8 @@ export function parseCron(expression: string): CronResult {
     const lower = rest.toLowerCase();
     if (lower.startsWith('@every')) {
       const text = rest.slice('@every'.length).trim();
-      const everyMs = parseGoDuration(text);
-      if (everyMs === undefined || everyMs < 1000) {
+      const everyMs = everyMillis(text);
+      if (everyMs === undefined) {
         return { ok: false, error: `@every "${text}": must be a duration of at least 1s, e.g. "@every 1h30m"` };
       }
       return { ok: true, value: { kind: 'interval', everyMs, ...(timezone ? { timezone } : {}) } };
@@ -326,12 +341,44 @@ export function parseCron(expression: string): CronResult {
   }
 }
 
-const goUnits: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
+const NS_PER_SECOND = 1_000_000_000n;
+const goUnits: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  µs: 1_000n,
+  μs: 1_000n,
+  ms: 1_000_000n,
+  s: NS_PER_SECOND,
+  m: 60n * NS_PER_SECOND,
+  h: 3_600n * NS_PER_SECOND,
+};
+const GO_DURATION = /^(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const GO_TERM = /(\d*)\.?(\d*)(ns|us|µs|μs|ms|s|m|h)/g;
 
-/** Go's time.ParseDuration subset used by `@every` (robfig/cron): `1h30m`, `90s`, `500ms`. */
-function parseGoDuration(text: string): number | undefined {
-  if (!/^(\d+(h|m|s|ms))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|h|m|s)/g)) total += Number(n) * (goUnits[unit ?? ''] ?? 0);
-  return total;
+/**
+ * Go's `time.ParseDuration`, in nanoseconds (what robfig/cron's `@every` reads): `1h30m`, `1.5h`, `90s`,
+ * `1500ms`. Signs are left out (robfig would turn a negative delay into 1s); Go refuses more than 2⁶³−1 ns.
+ */
+function parseGoDuration(text: string): bigint | undefined {
+  if (!GO_DURATION.test(text)) return undefined;
+  let total = 0n;
+  for (const [, whole = '', fraction = '', unit = ''] of text.matchAll(GO_TERM)) {
+    const scale = goUnits[unit] ?? 0n;
+    // As Go: whole units exactly, the fraction through a float64 (digits past float precision change nothing).
+    const digits = fraction.slice(0, 18);
+    const part = digits === '' ? 0 : Math.floor(Number(digits) * (Number(scale) / 10 ** digits.length));
+    total += BigInt(whole || '0') * scale + BigInt(part);
+  }
+  return total < 2n ** 63n ? total : undefined;
+}
+
+/**
+ * The `@every` interval in milliseconds, truncated to whole seconds as robfig/cron's `Every` (and Temporal's
+ * interval spec) truncate it; undefined when malformed or under 1s, which robfig would round up to 1s.
+ */
+function everyMillis(text: string): number | undefined {
+  const ns = parseGoDuration(text);
+  if (ns === undefined || ns < NS_PER_SECOND) return undefined;
+  const ms = Number(ns / NS_PER_SECOND) * 1000;
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }

@@ -2,6 +2,7 @@
  * Wall-clock arithmetic in IANA time zones, with Go's `time.Date` rules: the Temporal server is written in Go,
  * and surecron's preview must land on exactly the instants the server fires.
  */
+import { zoneOffset } from './tz.js';
 
 export interface WallTime {
   year: number;
@@ -15,48 +16,24 @@ export interface WallTime {
   weekday: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const weekdays: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(zone, format);
-  }
-  return format;
-}
-
 /** The wall time at `instantMs` in `zone` (whole seconds). */
 export function wallTime(instantMs: number, zone: string): WallTime {
-  const parts: Record<string, string> = {};
-  for (const part of formatter(zone).formatToParts(new Date(instantMs))) parts[part.type] = part.value;
+  const t = Math.floor(instantMs / 1000) * 1000;
+  const d = new Date(t + zoneOffset(zone, t));
   return {
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    second: Number(parts.second),
-    weekday: weekdays[parts.weekday ?? ''] ?? 0,
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    weekday: d.getUTCDay(),
   };
 }
 
 /** UTC offset in milliseconds at `instantMs` in `zone`. */
 export function offsetAt(instantMs: number, zone: string): number {
-  const t = Math.floor(instantMs / 1000) * 1000;
-  const w = wallTime(t, zone);
-  return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - t;
+  return zoneOffset(zone, Math.floor(instantMs / 1000) * 1000);
 }
 
 /**

@@ -12,7 +12,7 @@
  * The horizon is kept fresh by the watchdog (see {@link DST_REFRESH_MS}): after it, the schedule would fall
  * back to the server's own behaviour, which differs only in the hours around a transition.
  */
-import { transitionsBetween } from '../cron/dst.js';
+import { transitionsBetween } from '../cron/tz.js';
 import { firesBetween } from './fires.js';
 import { scheduleTimezone } from './schedule-def.js';
 import type { ScheduleDef } from './spec.js';

@@ -236,7 +236,7 @@ describe('parseCron: day-of-month and day-of-week together', () => {
     assert.deepEqual(rules('0 0 0 1,15 * MON'), expected);
   });
 
-  it('a field starting with `*` counts as unrestricted: one AND rule, as in Vixie cron and robfig/cron', () => {
+  it('5 fields: a field starting with `*` counts as unrestricted: one AND rule, as in Vixie cron', () => {
     assert.deepEqual(rules('0 0 */2 * 1'), [
       { second: [0], minute: [0], hour: [0], month: ALL_MONTHS, dayOfMonth: span(1, 31, 2), dayOfWeek: [1] },
     ]);
@@ -247,6 +247,14 @@ describe('parseCron: day-of-month and day-of-week together', () => {
 
   it('a restriction that happens to cover every day still counts (Vixie reads only the first character)', () => {
     assert.equal(rules('0 0 1-31 * 1').length, 2);
+  });
+
+  it('6 fields: a step above 1 restricts, as in robfig/cron: two rules (OR)', () => {
+    assert.deepEqual(rules('0 0 0 */2 * 1'), [
+      { second: [0], minute: [0], hour: [0], month: ALL_MONTHS, dayOfMonth: span(1, 31, 2), dayOfWeek: ALL_WEEKDAYS },
+      { second: [0], minute: [0], hour: [0], month: ALL_MONTHS, dayOfMonth: ALL_DAYS, dayOfWeek: [1] },
+    ]);
+    assert.equal(rules('0 0 0 */1 * 1').length, 1);
   });
 
   it('only one restricted: one rule', () => {
@@ -425,7 +433,15 @@ describe('parseCron: macros', () => {
 
   it('@hourly: minute 0 of every hour', () => {
     assert.deepEqual(rules('@hourly'), [
-      { second: [0], minute: [0], hour: ALL_HOURS, month: ALL_MONTHS, dayOfMonth: ALL_DAYS, dayOfWeek: ALL_WEEKDAYS },
+      {
+        second: [0],
+        minute: [0],
+        hour: ALL_HOURS,
+        month: ALL_MONTHS,
+        dayOfMonth: ALL_DAYS,
+        dayOfWeek: ALL_WEEKDAYS,
+        followsRealTime: true,
+      },
     ]);
   });
 
@@ -450,7 +466,8 @@ describe('parseCron: @every', () => {
     assert.deepEqual(parsed('@every 90s'), { kind: 'interval', everyMs: 90_000 });
     assert.deepEqual(parsed('@every 1m30s'), { kind: 'interval', everyMs: 90_000 });
     assert.deepEqual(parsed('@every 2h'), { kind: 'interval', everyMs: 7_200_000 });
-    assert.deepEqual(parsed('@every 1s500ms'), { kind: 'interval', everyMs: 1_500 });
+    assert.deepEqual(parsed('@every 1.5h'), { kind: 'interval', everyMs: 5_400_000 });
+    assert.deepEqual(parsed('@every 1s500ms'), { kind: 'interval', everyMs: 1_000 }); // whole seconds, as robfig
     assert.deepEqual(parsed('@EVERY 5m'), { kind: 'interval', everyMs: 300_000 });
   });
 
@@ -458,7 +475,7 @@ describe('parseCron: @every', () => {
     assert.equal(error('@every 500ms'), '@every "500ms": must be a duration of at least 1s, e.g. "@every 1h30m"');
     assert.equal(error('@every 0s'), '@every "0s": must be a duration of at least 1s, e.g. "@every 1h30m"');
     assert.equal(error('@every'), '@every "": must be a duration of at least 1s, e.g. "@every 1h30m"');
-    assert.match(error('@every 1.5h'), /^@every "1\.5h": /);
+    assert.match(error('@every 1.5'), /^@every "1\.5": /);
     assert.match(error('@every 10'), /^@every "10": /);
     assert.match(error('@every 1d'), /^@every "1d": /);
     assert.match(error('@every -1h'), /^@every "-1h": /);

@@ -1,0 +1,78 @@
+/**
+ * The expressions and zones of the DST oracle comparison: every zone with an offset change between 2026 and
+ * 2036, and expressions covering fixed times, wildcard and stepped hours, dom/dow, `#`, every dialect, macros and
+ * `@every`.
+ */
+import { oracleTransitions, wallAt } from './dst-oracle.js';
+
+export const ORACLE_FROM = Date.UTC(2026, 0, 1);
+export const ORACLE_TO = Date.UTC(2037, 0, 1);
+/** Around each transition: the policy and the server's walk differ only within 2 h of it. */
+export const ORACLE_WINDOW_MS = 3 * 3_600_000;
+
+export const oracleExpressions = [
+  // fixed times
+  '30 2 * * *',
+  '30 1 * * *',
+  '0 2 * * *',
+  '0 3 * * *',
+  '0 0 * * *',
+  '59 23 * * *',
+  '0 1-3 * * *',
+  '*/20 2 * * *',
+  // dom / dow / #
+  '0 2 * * 0',
+  '0 2 1,8,15,22,29 * *',
+  '30 2 * * 0#1',
+  '0 30 2 ? * 1#2 *',
+  // seconds-first (robfig WithSeconds)
+  '30 30 2 * * *',
+  // macros
+  '@daily',
+  '@weekly',
+  '@monthly',
+  '@hourly',
+  // wildcard and stepped hours
+  '*/15 * * * *',
+  '0 * * * *',
+  '30 * * * *',
+  '0 */2 * * *',
+  '15 1-23/2 * * *',
+  '@every 90m',
+] as const;
+
+export const oraclePolicies = [
+  { skipped: 'shift', repeated: 'once' },
+  { skipped: 'skip', repeated: 'twice' },
+  { skipped: 'shift', repeated: 'twice' },
+  { skipped: 'skip', repeated: 'once' },
+] as const;
+
+/** Every IANA zone whose UTC offset changes between 2026 and 2036, with its transitions (weekly samples). */
+export function oracleZones(): { zone: string; transitions: number[] }[] {
+  const week = 7 * 86_400_000;
+  const zones: { zone: string; transitions: number[] }[] = [];
+  for (const zone of Intl.supportedValuesOf('timeZone')) {
+    const changed: number[] = [];
+    let previous = wallAt(zone, ORACLE_FROM) - ORACLE_FROM;
+    for (let t = ORACLE_FROM + week; t <= ORACLE_TO; t += week) {
+      const offset = wallAt(zone, t) - t;
+      if (offset !== previous) changed.push(t - week);
+      previous = offset;
+    }
+    if (changed.length === 0) continue;
+    zones.push({ zone, transitions: changed.flatMap((t) => oracleTransitions(zone, t, t + week + 1)) });
+  }
+  return zones;
+}
+
+/** Windows around transitions, merged where they overlap. */
+export function oracleWindows(transitions: readonly number[]): [number, number][] {
+  const windows: [number, number][] = [];
+  for (const t of transitions) {
+    const last = windows.at(-1);
+    if (last && t - ORACLE_WINDOW_MS <= last[1]) last[1] = t + ORACLE_WINDOW_MS;
+    else windows.push([t - ORACLE_WINDOW_MS, t + ORACLE_WINDOW_MS]);
+  }
+  return windows;
+}
