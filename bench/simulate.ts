@@ -87,10 +87,10 @@ function main(): void {
   );
   mkdirSync(join(root, 'bench', 'results'), { recursive: true });
   const file = join(root, 'bench', 'results', `simulate-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const { tasks: _views, ...summary } = result;
+  const summary = { ...result, tasks: result.tasks.length, suggestions: result.suggestions.length };
   writeFileSync(
     file,
-    `${JSON.stringify({ machine: machine(), tasks: count, days: Number(values.days), firesS, totalS, ...summary, suggestions: summary.suggestions.length }, null, 2)}\n`,
+    `${JSON.stringify({ machine: machine(), days: Number(values.days), firesS, totalS, tasksSimulated: count, ...summary }, null, 2)}\n`,
   );
   process.stdout.write(`wrote ${file}\n`);
   if (!verification?.resolved || result.crowdedSeconds === 0) process.exitCode = 1;

@@ -58,6 +58,8 @@ export const envSchema = z.object({
   SURECRON_CLUSTER_NODES: blankIsUnset(z.coerce.number().int().min(1).max(9).default(3)),
   SURECRON_CLUSTER_WORKERS: blankIsUnset(z.coerce.number().int().min(1).max(16).default(2)),
   SURECRON_CLUSTER_SHARDS: blankIsUnset(z.coerce.number().int().min(1).max(16384).default(16)),
+  /** Workflow starts a second the Temporal cluster sustains: what `POST /v1/simulate` holds crowds against. */
+  SURECRON_CLUSTER_START_RATE: blankIsUnset(z.coerce.number().positive().max(1_000_000).optional()),
   /** Set by `npm run cluster` for its API: `/readyz` also waits until every node of that cluster has joined. */
   SURECRON_CLUSTER_FILE: optionalString,
   TEMPORAL_ADDRESS: optionalString,

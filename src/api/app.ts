@@ -22,6 +22,7 @@ import { HttpProblem, sendProblem } from './problem.js';
 import type { Readiness } from '../temporal/readiness.js';
 import { healthRoutes } from './routes/health.js';
 import { taskRoutes } from './routes/tasks.js';
+import { simulateRoutes } from './routes/simulate.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -44,6 +45,8 @@ export interface ApiDeps {
   readiness: () => Promise<Readiness>;
   /** Requests per minute per caller (default 3000). */
   rateLimitPerMinute?: number;
+  /** `SURECRON_CLUSTER_START_RATE`: the cluster's workflow starts per second, for `POST /v1/simulate`. */
+  clusterStartRate?: number;
 }
 
 /** Builds the HTTP API without listening, so tests can `inject()` requests. */
@@ -113,6 +116,7 @@ export async function buildApp(deps: ApiDeps) {
   await app.register(fastifyPlugin(metricsRoutes()));
   await app.register(taskRoutes(deps.service, deps.rules));
   await app.register(operationRoutes(deps.service, deps.rules));
+  await app.register(simulateRoutes(deps.service, deps.rules, deps.clusterStartRate));
   await app.register(silenceRoutes(new SilenceStore(deps.service.client, deps.service.store.taskQueue)));
   return app;
 }

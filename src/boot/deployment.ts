@@ -139,6 +139,7 @@ export async function startApi(deployment: Deployment, { token }: { token: strin
     namedTokens: config.SURECRON_API_TOKENS,
     readiness: temporalReadiness(deployment.client, config.SURECRON_TASK_QUEUE, config.SURECRON_CLUSTER_FILE),
     rateLimitPerMinute: config.SURECRON_API_RATE_LIMIT,
+    clusterStartRate: config.SURECRON_CLUSTER_START_RATE,
   });
   await app.listen({ host: config.SURECRON_API_HOST, port: config.SURECRON_API_PORT });
   return app;

@@ -4,6 +4,7 @@ import { isMain } from '../util/is-main.js';
 import { registerAudit } from './commands/audit.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPreview } from './commands/preview.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerTasks } from './commands/tasks.js';
 import { describeError } from './errors.js';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`surecron: ${oneLine(text)}\n`) });
   registerTasks(program);
   registerPreview(program);
+  registerSimulate(program);
   registerJobs(program);
   registerAudit(program);
   return program;

@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 import { TaskValidationError } from './errors.js';
 import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
-import type { TaskSource } from './schedule.js';
+import { specHash, type TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
+import type { TaskStore } from './store.js';
 
 export interface ApplyResult {
   created: string[];
@@ -108,4 +109,27 @@ export async function applyTasks(
     result.deleted.push(...gone.filter((_, i) => deleted[i]));
   }
   return result;
+}
+
+/**
+ * A writer that writes nothing: `applyTasks` through it answers what an apply would create, update, leave and
+ * delete (`apply --dry-run`), reading the store as the audited writer does.
+ */
+export function dryRunWriter(store: Pick<TaskStore, 'get' | 'listIds'>): TaskWriter {
+  return {
+    create: async (spec) => {
+      const existing = await store.get(spec.id).catch((error: unknown) => {
+        if (error instanceof TaskNotFoundError) return undefined;
+        throw error;
+      });
+      if (existing) throw new TaskExistsError(spec.id);
+    },
+    replace: async (spec, source) => {
+      const current = await store.get(spec.id);
+      if (current.source !== source) throw new TaskOwnershipError(spec.id, current.source);
+      return current.specHash !== specHash(spec);
+    },
+    delete: async () => {},
+    listIds: (source) => store.listIds(source),
+  };
 }

@@ -157,9 +157,14 @@ export function scheduleSearchAttributes(spec: TaskSpec, taskQueue: string): Sea
 /** The full Schedule for a task; the schedule id is the task id. */
 export function toScheduleOptions(
   spec: TaskSpec,
-  { taskQueue, source, now = Date.now() }: { taskQueue: string; source: TaskSource; now?: number },
+  {
+    taskQueue,
+    source,
+    now = Date.now(),
+    dstHorizonMs,
+  }: { taskQueue: string; source: TaskSource; now?: number; dstHorizonMs?: number },
 ): ScheduleOptions {
-  const corrections = dstCorrections(spec.schedule, now);
+  const corrections = dstCorrections(spec.schedule, now, dstHorizonMs);
   const memo: TaskMemo = {
     source,
     specHash: specHash(spec),

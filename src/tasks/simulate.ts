@@ -193,8 +193,8 @@ function collectFires(tasks: readonly SimulationTask[], fromMs: number, toMs: nu
     let last = NaN;
     let limit = task.remainingRuns ?? Infinity;
     // Segments sized so that one call returns about SEGMENT_FIRES fires.
-    let segment = 7 * 86_400_000;
-    for (let from = fromMs; from < toMs && limit > 0; ) {
+    let segment = 86_400_000;
+    for (let from = fromMs; from < toMs && limit > 0;) {
       const to = Math.min(toMs, from + segment);
       const result = scheduleFires(task.schedule, from, to);
       for (const event of result.dstEvents) {
@@ -210,7 +210,7 @@ function collectFires(tasks: readonly SimulationTask[], fromMs: number, toMs: nu
         const gap = atMs - last;
         if (gap < (runs.minGap[i] as number)) runs.minGap[i] = gap;
         const r = runs.start.length - 1;
-        if (r >= (runs.begin[i] as number)) {
+        if (r >= runs.begin[i]) {
           const count = runs.count.data[r] as number;
           const delta = runs.delta.data[r] as number;
           if (count === 1) {
@@ -306,6 +306,69 @@ function scanChunk(
   return { running, peak, peakIndex, hot: count };
 }
 
+/** Lands every fire of a chunk in `direct` (or spreads it through `diff`), advancing each task's cursor. */
+function landChunk(
+  runs: FireRuns,
+  jitterMs: Float64Array,
+  paused: Uint8Array,
+  runCursor: Int32Array,
+  indexCursor: Float64Array,
+  chunkStartMs: number,
+  chunkEndMs: number,
+  limit: number,
+  direct: Float64Array,
+  diff: Float64Array,
+): void {
+  const starts = runs.start.data;
+  const deltas = runs.delta.data;
+  const counts = runs.count.data;
+  const ends = runs.end;
+  for (let i = 0; i < paused.length; i++) {
+    if (paused[i]) continue;
+    const jitter = jitterMs[i] as number;
+    const end = ends[i] as number;
+    let r = runCursor[i] as number;
+    let k = indexCursor[i] as number;
+    while (r < end) {
+      const delta = deltas[r] as number;
+      const count = counts[r] as number;
+      let at = (starts[r] as number) + k * delta;
+      if (jitter === 0) {
+        for (; k < count && at < chunkEndMs; k++, at += delta) {
+          const s = ((at - chunkStartMs) / 1000) | 0;
+          direct[s] = (direct[s] as number) + 1;
+        }
+      } else {
+        for (; k < count && at < chunkEndMs; k++, at += delta) {
+          const next = k + 1 < count ? at + delta : r + 1 < end ? (starts[r + 1] as number) : Infinity;
+          const width = Math.min(jitter, next - at) / 1000;
+          const lo = (at - chunkStartMs) / 1000;
+          const s0 = lo | 0;
+          // Past the window's end nothing counts: a spread longer than the whole window is cut there.
+          const hi = Math.min(lo + width, limit);
+          const s1 = hi | 0;
+          if (s1 === s0) {
+            direct[s0] = (direct[s0] as number) + 1;
+            continue;
+          }
+          const density = 1 / width;
+          direct[s0] = (direct[s0] as number) + (s0 + 1 - lo) * density;
+          if (s1 > s0 + 1) {
+            diff[s0 + 1] = (diff[s0 + 1] as number) + density;
+            diff[s1] = (diff[s1] as number) - density;
+          }
+          if (hi > s1) direct[s1] = (direct[s1] as number) + (hi - s1) * density;
+        }
+      }
+      if (k < count) break;
+      r += 1;
+      k = 0;
+    }
+    runCursor[i] = r;
+    indexCursor[i] = k;
+  }
+}
+
 function loadPass(
   tasks: readonly SimulationTask[],
   runs: FireRuns,
@@ -354,50 +417,7 @@ function loadPass(
     savedRun.set(runCursor);
     savedIndex.set(indexCursor);
     // 1. Every fire of the chunk into its second (or spread over its jitter).
-    for (let i = 0; i < tasks.length; i++) {
-      if (paused[i]) continue;
-      const jitter = jitterMs[i] as number;
-      const end = ends[i] as number;
-      let r = runCursor[i] as number;
-      let k = indexCursor[i] as number;
-      while (r < end) {
-        const delta = deltas[r] as number;
-        const count = counts[r] as number;
-        let at = (starts[r] as number) + k * delta;
-        if (jitter === 0) {
-          for (; k < count && at < chunkEndMs; k++, at += delta) {
-            const s = ((at - chunkStartMs) / 1000) | 0;
-            direct[s] = (direct[s] as number) + 1;
-          }
-        } else {
-          for (; k < count && at < chunkEndMs; k++, at += delta) {
-            const next = k + 1 < count ? at + delta : r + 1 < end ? (starts[r + 1] as number) : Infinity;
-            const width = Math.min(jitter, next - at) / 1000;
-            const lo = (at - chunkStartMs) / 1000;
-            const s0 = lo | 0;
-            // Past the window's end nothing counts: a spread longer than the whole window is cut there.
-            const hi = Math.min(lo + width, limit);
-            const s1 = hi | 0;
-            if (s1 === s0) {
-              direct[s0] = (direct[s0] as number) + 1;
-              continue;
-            }
-            const density = 1 / width;
-            direct[s0] = (direct[s0] as number) + (s0 + 1 - lo) * density;
-            if (s1 > s0 + 1) {
-              diff[s0 + 1] = (diff[s0 + 1] as number) + density;
-              diff[s1] = (diff[s1] as number) - density;
-            }
-            if (hi > s1) direct[s1] = (direct[s1] as number) + (hi - s1) * density;
-          }
-        }
-        if (k < count) break;
-        r += 1;
-        k = 0;
-      }
-      runCursor[i] = r;
-      indexCursor[i] = k;
-    }
+    landChunk(runs, jitterMs, paused, runCursor, indexCursor, chunkStartMs, chunkEndMs, limit, direct, diff);
     // 2. The load of each second: what landed in it plus the running density of the spreads covering it.
     const scan = scanChunk(direct, diff, length, carried, lowest, flags, hot);
     const running = scan.running;
@@ -494,10 +514,15 @@ function loadPass(
   };
 }
 
+/** A pass's result without its per-task arrays. */
+function publicSummary(pass: PassResult): LoadSummary & { crowds: CrowdedSecond[] } {
+  return { peak: pass.peak, crowdedSeconds: pass.crowdedSeconds, rates: pass.rates, crowds: pass.crowds };
+}
+
 /** Jitters a suggestion rounds up to, so that what it says reads as a human would write it. */
 const NICE_MS = [
-  1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 10_800, 21_600,
-  43_200, 86_400,
+  1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 10_800, 21_600, 43_200,
+  86_400,
 ].map((s) => s * 1000);
 
 const niceUp = (ms: number): number => NICE_MS.find((nice) => nice >= ms) ?? Math.ceil(ms / 86_400_000) * 86_400_000;
@@ -530,7 +555,7 @@ export function simulate(tasks: readonly SimulationTask[], options: SimulateOpti
   const ownJitter = Float64Array.from(tasks, (task) => parseDuration(task.schedule.jitter ?? '0s') ?? 0);
   const before = loadPass(tasks, runs, ownJitter, fromMs, toMs, rates);
   views.forEach((view, i) => (view.crowdedFires = before.crowdedFires[i] as number));
-  const { crowdedFires: _fires, worst: _worst, ...summary } = before;
+  const summary = publicSummary(before);
   const result: SimulationResult = {
     from: iso(fromMs),
     to: iso(toMs),
@@ -587,7 +612,50 @@ export function simulate(tasks: readonly SimulationTask[], options: SimulateOpti
     });
   });
   result.unresolved = [...unresolved].map(([i, reason]) => ({ taskId: (tasks[i] as SimulationTask).id, reason }));
-  const { crowdedFires: _after, worst: _afterWorst, ...after } = pass;
+  const after = publicSummary(pass);
   result.verification = { rounds, resolved: pass.crowdedSeconds === 0, ...after };
   return result;
+}
+
+/**
+ * The start rates a simulation reports on, the target first: the caller's `startRate`, else the configured
+ * cluster rate (`SURECRON_CLUSTER_START_RATE`), else the embedded server's; the embedded server's is always listed.
+ */
+export function startRates({ requested, cluster }: { requested?: number; cluster?: number }): StartRate[] {
+  const rates: StartRate[] = [];
+  if (requested !== undefined)
+    rates.push({ name: 'requested', startRate: requested, source: 'the request (startRate)' });
+  if (cluster !== undefined) rates.push({ name: 'cluster', startRate: cluster, source: 'SURECRON_CLUSTER_START_RATE' });
+  rates.push({ name: 'embedded', startRate: EMBEDDED_START_RATE, source: EMBEDDED_START_RATE_SOURCE });
+  return rates;
+}
+
+/** A stored task as the simulator sees it: paused or not, and the runs its schedule has left. */
+export function storedSimulationTask(task: {
+  id: string;
+  spec: { schedule: ScheduleDef };
+  description: { state: { paused: boolean; remainingActions?: number } };
+}): SimulationTask {
+  const { paused, remainingActions } = task.description.state;
+  return {
+    id: task.id,
+    schedule: task.spec.schedule,
+    ...(paused ? { paused: true } : {}),
+    ...(remainingActions !== undefined ? { remainingRuns: remainingActions } : {}),
+  };
+}
+
+/** A task spec as the simulator sees it. */
+export function specSimulationTask(spec: {
+  id: string;
+  schedule: ScheduleDef;
+  paused?: boolean;
+  maxRuns?: number;
+}): SimulationTask {
+  return {
+    id: spec.id,
+    schedule: spec.schedule,
+    ...(spec.paused ? { paused: true } : {}),
+    ...(spec.maxRuns !== undefined ? { remainingRuns: spec.maxRuns } : {}),
+  };
 }

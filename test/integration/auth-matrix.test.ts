@@ -137,6 +137,14 @@ describe('auth matrix: every route × every kind of caller', () => {
       scope: 'read',
       allowed: 200,
     },
+    {
+      method: 'POST',
+      route: '/v1/simulate',
+      url: () => '/v1/simulate',
+      body: () => ({ taskIds: [fixtureId], from: '2027-01-01T00:00:00Z', to: '2027-02-01T00:00:00Z' }),
+      scope: 'read',
+      allowed: 200,
+    },
     // Write: ids that do not exist (404) or requests that change nothing.
     { method: 'POST', route: '/v1/tasks', url: () => '/v1/tasks', body: () => fixture, scope: 'write', allowed: 409 },
     {
