@@ -78,15 +78,16 @@ export function dstCorrections(schedule: ScheduleDef, fromMs: number, horizonMs 
     const policy = firesBetween(schedule, from, to, 'policy');
     const policySet = new Set(policy);
     // An addition moves the server's walk, and with it the next calendar times: add until nothing is missing.
-    let server: number[] = [];
+    const serverFires = (): number[] => firesBetween(schedule, from, to, 'server', undefined, additions);
+    let server = serverFires();
     for (let round = 0; ; round++) {
-      server = firesBetween(schedule, from, to, 'server', undefined, additions);
       const present = new Set(server);
       const missing = policy.filter((at) => !present.has(at) && at < horizonEnd);
       if (missing.length === 0) break;
       if (round === MAX_ROUNDS)
         throw new Error(`DST corrections for ${zone} did not settle around ${iso(transition.atMs)}`);
       additions.push(...missing);
+      server = serverFires();
     }
     const extras = server.filter((at) => !policySet.has(at));
     const all = [...new Set([...server, ...policy])].sort((a, b) => a - b);

@@ -16,7 +16,8 @@ import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { spawnProcess } from '../helpers/processes.js';
 import { testRules } from '../helpers/rules.js';
 import { deleteSchedules } from '../helpers/teardown.js';
-import { quietLogger, testClient, testStore, uniqueId } from '../helpers/temporal.js';
+import { quietLogger, testAddress, testClient, testStore, uniqueId } from '../helpers/temporal.js';
+import { tasks as declaredTasks } from '../../src/user/tasks.js';
 
 const ADMIN = 'simulate-admin-token-0123456789';
 const FROM = '2027-01-01T00:00:00Z';
@@ -215,5 +216,33 @@ describe('POST /v1/simulate and surecron simulate', () => {
     const usage = cli(['simulate', '--from', FROM]);
     assert.equal(await usage.closed, 2);
     assert.match(usage.stderr(), /needs -f <task file> or --task <id>/);
+  });
+
+  it('npm run apply -- --dry-run: what would change and the simulation of the result, nothing written', async () => {
+    const apply = spawnProcess(process.execPath, ['--import', 'tsx', 'src/apply.ts', '--dry-run', '--days', '30'], {
+      env: {
+        TEMPORAL_ADDRESS: testAddress(),
+        SURECRON_TASK_QUEUE: taskQueue,
+        SURECRON_LOG_FORMAT: 'json',
+        SURECRON_LOG_LEVEL: 'info',
+      },
+    });
+    assert.equal(await apply.closed, 0, apply.stderr());
+    const line = apply
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((text) => JSON.parse(text) as { msg?: string; created?: string[]; simulation?: SimulationResult })
+      .find((entry) => entry.msg === 'dry run: nothing applied');
+    assert.ok(line?.simulation, apply.stdout());
+    const declaredIds = declaredTasks.map((task) => task.id).sort();
+    assert.deepEqual(line.created?.sort(), declaredIds);
+    // The simulation covers the declared tasks and the stored ones; its task list shows the changed ones.
+    assert.deepEqual(line.simulation.tasks.map((task) => task.id).sort(), declaredIds);
+    assert.ok(line.simulation.totalFires > 0);
+    assert.equal(typeof line.simulation.crowdedSeconds, 'number');
+    // Nothing was written.
+    const store = testStore(client, taskQueue);
+    for (const id of declaredIds) await assert.rejects(store.get(id), /not found/);
   });
 });
