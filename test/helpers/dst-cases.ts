@@ -3,6 +3,7 @@
  * 2036, and expressions covering fixed times, wildcard and stepped hours, dom/dow, `#`, every dialect, macros and
  * `@every`.
  */
+import { parseCron } from '../../src/cron/parse.js';
 import { oracleTransitions, wallAt } from './dst-oracle.js';
 
 export const ORACLE_FROM = Date.UTC(2026, 0, 1);
@@ -93,4 +94,13 @@ export function oracleWindows(transitions: readonly number[]): [number, number][
     else windows.push([t - ORACLE_WINDOW_MS, t + ORACLE_WINDOW_MS]);
   }
   return windows;
+}
+
+/** The second offsets the expressions fire at, so an oracle window reads wall clocks there too. */
+export function oracleSeconds(): number[] {
+  const seconds = oracleExpressions.flatMap((expression) => {
+    const parsed = parseCron(expression);
+    return parsed.ok && parsed.value.kind === 'calendar' ? parsed.value.rules.flatMap((rule) => rule.second) : [0];
+  });
+  return [...new Set(seconds)];
 }

@@ -3,22 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import pLimit from 'p-limit';
-import { parseCron } from '../../src/cron/parse.js';
 import type { RunTaskInput } from '../../src/contract/run.js';
 import { toScheduleOptions } from '../../src/tasks/schedule.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
-import { ORACLE_FROM, oracleExpressions, oracleWindows, oracleZones } from '../helpers/dst-cases.js';
+import { ORACLE_FROM, oracleExpressions, oracleSeconds, oracleWindows, oracleZones } from '../helpers/dst-cases.js';
 import { oracleFires, oracleWindow } from '../helpers/dst-oracle.js';
 import { testClient, uniqueId } from '../helpers/temporal.js';
 
-const seconds = [
-  ...new Set(
-    oracleExpressions.flatMap((e) => {
-      const parsed = parseCron(e);
-      return parsed.ok && parsed.value.kind === 'calendar' ? parsed.value.rules.flatMap((r) => r.second) : [0];
-    }),
-  ),
-];
+const seconds = oracleSeconds();
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 const policies = [
   { skipped: 'shift', repeated: 'once' },

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCron } from '../../src/cron/parse.js';
 import { dstCorrections, inSkip } from '../../src/tasks/dst-corrections.js';
 import { firesBetween } from '../../src/tasks/fires.js';
 import type { ScheduleDef } from '../../src/tasks/spec.js';
@@ -8,20 +7,14 @@ import {
   ORACLE_FROM,
   ORACLE_TO,
   oracleExpressions,
+  oracleSeconds,
   oraclePolicies,
   oracleWindows,
   oracleZones,
 } from '../helpers/dst-cases.js';
 import { oracleFires, oracleWindow } from '../helpers/dst-oracle.js';
 
-const seconds = [
-  ...new Set(
-    oracleExpressions.flatMap((e) => {
-      const parsed = parseCron(e);
-      return parsed.ok && parsed.value.kind === 'calendar' ? parsed.value.rules.flatMap((r) => r.second) : [0];
-    }),
-  ),
-];
+const seconds = oracleSeconds();
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
 /**
