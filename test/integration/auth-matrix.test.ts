@@ -122,6 +122,13 @@ describe('auth matrix: every route × every kind of caller', () => {
     },
     {
       method: 'GET',
+      route: '/v1/tasks/:id/explain',
+      url: () => `/v1/tasks/${fixtureId}/explain?at=2026-01-01T00:00:00Z`,
+      scope: 'read',
+      allowed: 200,
+    },
+    {
+      method: 'GET',
       route: '/v1/runs/:workflowId',
       url: () => `/v1/runs/${job.workflowId}`,
       scope: 'read',

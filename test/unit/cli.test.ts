@@ -363,6 +363,40 @@ describe('surecron CLI', () => {
       assert.match(human.stdout, /wf-a/);
       assert.match(human.stdout, /missed 1/);
     });
+
+    it('explain: GET /v1/tasks/{id}/explain?at, the verdict, its evidence and the neighbours', async () => {
+      const explained = {
+        taskId: 'nightly-report',
+        at: '2026-03-01T09:00:30.000Z',
+        verdict: 'not_a_fire_time',
+        summary: 'not a fire time of the spec then in force',
+        evidence: { previous: '2026-03-01T09:00:00Z', specVersion: { version: 2, setBy: { actor: 'alice' } } },
+        neighbours: [
+          {
+            nominalTime: '2026-03-01T09:00:00Z',
+            verdict: 'paused',
+            summary: 'the task was paused by bob',
+            evidence: { pause: { by: 'bob', note: 'ERP maintenance' } },
+          },
+        ],
+      };
+      const args = ['tasks', 'explain', 'nightly-report', '--at', '2026-03-01T09:00:30Z'];
+      const json = await call([...args, '--json'], { status: 200, body: explained });
+      assertOk(json);
+      assertRequest(json.request, 'GET', '/v1/tasks/nightly-report/explain?at=2026-03-01T09%3A00%3A30Z');
+      assert.deepEqual(JSON.parse(json.stdout), explained);
+      const human = await call(args, { status: 200, body: explained });
+      assert.match(human.stdout, /not_a_fire_time/);
+      assert.match(human.stdout, /version: 2/);
+      assert.match(human.stdout, /actor: alice/);
+      assert.match(human.stdout, /2026-03-01T09:00:00Z {2}paused/);
+      assert.match(human.stdout, /note: ERP maintenance/);
+      await withFakeApi({ status: 500 }, async (api) => {
+        const usage = await cli(api.url, ['tasks', 'explain', 'nightly-report', '--at', 'yesterday']);
+        assert.equal(usage.code, 2, usage.stderr);
+        assert.equal(api.requests.length, 0);
+      });
+    });
   });
 
   describe('preview, jobs, audit', { concurrency: 4 }, () => {

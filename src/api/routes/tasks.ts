@@ -1,7 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { specChanged } from '../../activities/watchdog.js';
 import { backfillOverlapPolicies, backfillTimes } from '../../tasks/backfill.js';
+import { explainTask, explainVerdicts } from '../../runs/explain.js';
 import { taskLedger } from '../../runs/ledger.js';
 import { listRuns, runStatuses } from '../../runs/runs.js';
 import type { TaskService } from '../../tasks/service.js';
@@ -15,8 +17,19 @@ const idParams = z.object({ id: taskIdSchema });
 /** Run lists read at once for a page of tasks. */
 const runsLimit = pLimit(16);
 const noteBody = z.strictObject({ note: z.string().max(1000).optional() }).nullish();
+const explanation = z.object({
+  verdict: z.enum(explainVerdicts),
+  summary: z.string(),
+  evidence: z.record(z.string(), z.unknown()),
+});
+const explainResponse = explanation.extend({
+  taskId: z.string(),
+  at: z.string(),
+  nominalTime: z.string().optional(),
+  neighbours: z.array(explanation.extend({ nominalTime: z.string() })).optional(),
+});
 
-/** Task routes: CRUD, pause/resume, trigger, backfill, runs and the ledger. */
+/** Task routes: CRUD, pause/resume, trigger, backfill, runs, the ledger and explain. */
 export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPluginAsyncZod {
   const { store, client } = service;
   const view = async (id: string) => {
@@ -251,6 +264,27 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
         if (ledger.items.length === 0) await store.get(request.params.id);
         return ledger;
       },
+    );
+
+    app.get(
+      '/v1/tasks/:id/explain',
+      {
+        config: { scope: 'read' },
+        schema: {
+          summary: 'Why a task did or did not run at an instant: a verdict and its evidence',
+          description:
+            'For a fire time: `ran`, `running`, `pending`, `paused`, `skipped_overlap`, `outside_catchup_window`, ' +
+            '`dropped_by_pause`, `no_worker`, `schedule_drift`, `duplicate` or `missed`, with the runs, audit ' +
+            'entries, outage interval or watchdog rounds it rests on. For another instant: `dst_policy` (a wall time ' +
+            'a DST policy skipped) or `not_a_fire_time` with the neighbouring fire times, the spec version in force ' +
+            'and the verdicts on those neighbours.',
+          tags: ['runs'],
+          params: idParams,
+          querystring: z.object({ at: isoTime }),
+          response: { 200: explainResponse },
+        },
+      },
+      async (request) => explainTask(client, store, request.params.id, request.query.at, { specChanged }),
     );
   };
 }

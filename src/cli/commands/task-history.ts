@@ -21,6 +21,41 @@ interface RunsOptions {
   pageToken?: string;
 }
 
+interface Explanation {
+  verdict: string;
+  summary: string;
+  evidence: Record<string, unknown>;
+}
+
+interface Explained extends Explanation {
+  taskId: string;
+  at: string;
+  nominalTime?: string;
+  neighbours?: (Explanation & { nominalTime: string })[];
+}
+
+/** Evidence as indented `key: value` lines, nested objects one level deeper. */
+function evidenceLines(value: unknown, indent: string): string[] {
+  if (value === null || typeof value !== 'object') return [`${indent}${String(value)}`];
+  return Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .flatMap(([key, v]) =>
+      v !== null && typeof v === 'object' && Object.keys(v).length > 0
+        ? [`${indent}${key}:`, ...evidenceLines(v, `${indent}  `)]
+        : [`${indent}${key}: ${typeof v === 'string' ? v : JSON.stringify(v)}`],
+    );
+}
+
+function explanationText(body: Explained): string {
+  const head = `${body.nominalTime ?? body.at}  ${body.verdict}\n${body.summary}`;
+  const lines = [head, ...evidenceLines(body.evidence, '  ')];
+  for (const neighbour of body.neighbours ?? []) {
+    lines.push('', `${neighbour.nominalTime}  ${neighbour.verdict}`, neighbour.summary);
+    lines.push(...evidenceLines(neighbour.evidence, '  '));
+  }
+  return lines.join('\n');
+}
+
 interface Ledger {
   items: LedgerItem[];
   summary: Record<'expected' | 'succeeded' | 'failed' | 'running' | 'skipped' | 'missed' | 'duplicates', number>;
@@ -36,7 +71,7 @@ async function checkStatus(status: string | undefined): Promise<void> {
   check(z.enum(runStatuses), status, '--status');
 }
 
-/** `tasks runs|ledger`: what ran, and what should have. */
+/** `tasks runs|ledger|explain`: what ran, what should have, and why a fire did or did not run. */
 export function registerTaskHistory(tasks: Command): void {
   tasks
     .command('runs')
@@ -74,5 +109,17 @@ export function registerTaskHistory(tasks: Command): void {
           .join(', ');
         return `${out.table(['NOMINAL TIME', 'OUTCOME', 'WORKFLOW ID', 'ATTEMPTS'], rows)}\n\n${summary}`;
       });
+    });
+
+  tasks
+    .command('explain')
+    .description('why a task did or did not run at an instant: a verdict and its evidence')
+    .argument('<id>', 'task id', taskId)
+    .requiredOption('--at <iso>', 'the nominal time or instant to explain (ISO 8601)', parser(isoTime))
+    .action(async (id: string, options: { at: string }, cmd: Command) => {
+      const { api, out } = contextOf(cmd);
+      const path = `/v1/tasks/${segment(id)}/explain`;
+      const { body } = await api.request<Explained>('GET', path, { query: { at: options.at } });
+      out.print(body, () => explanationText(body));
     });
 }
