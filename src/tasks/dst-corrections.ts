@@ -22,8 +22,6 @@ const DAY = 86_400_000;
 export const DST_HORIZON_MS = 1096 * DAY;
 /** The watchdog recomputes a task's corrections once less than this is left of its horizon: two years. */
 export const DST_REFRESH_MS = 731 * DAY;
-/** Beyond this many additions over a horizon the schedule is refused (see `scheduleIssues`). */
-export const MAX_DST_ADDITIONS = 2000;
 /** Around a transition, how far the server's walk and the policy can differ: the largest offset change, 2 h. */
 const WINDOW_MS = 3 * 3_600_000;
 /** Rounds of additions per transition before giving up (one or two settle every case in the tests). */
