@@ -11,7 +11,7 @@ import { taskDefaults } from '../tasks/schedule.js';
 import { scheduleTimezone } from '../tasks/schedule-def.js';
 import type { ScheduleDef, TaskSpec } from '../tasks/spec.js';
 import type { TaskStore } from '../tasks/store.js';
-import { listExecutions, quote } from '../temporal/visibility.js';
+import { allPages, listExecutions, quote } from '../temporal/visibility.js';
 import { PENDING_GRACE_MS, specTimeline, type SpecSegment } from './ledger.js';
 import { RunNotFoundError, runDetail, type Attempt } from './run-detail.js';
 import { listRuns, runsQuery, type Run } from './runs.js';
@@ -474,17 +474,6 @@ export function explainInstant(facts: ExplainFacts, attempts?: readonly Attempt[
   }
   const explained = explainNoRun(facts, segment, spec);
   return kind.fire.dst ? { ...explained, evidence: { ...explained.evidence, dst: kind.fire.dst } } : explained;
-}
-
-async function allPages<T>(page: (token?: string) => Promise<{ items: T[]; nextPageToken?: string }>): Promise<T[]> {
-  const all: T[] = [];
-  let token: string | undefined;
-  do {
-    const result = await page(token);
-    all.push(...result.items);
-    token = result.nextPageToken;
-  } while (token);
-  return all;
 }
 
 /** When a worker first took an execution's workflow task, and which, from the head of its history. */

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { allPages } from '../temporal/visibility.js';
 import { previewSchedule } from '../tasks/preview.js';
 import { listAudit, type AuditEntry } from '../tasks/audit.js';
 import type { TaskSpec } from '../tasks/spec.js';
@@ -199,17 +200,6 @@ export function buildLedger(
     return { nominalTime, outcome: 'missed' };
   });
   return { items, summary };
-}
-
-async function allPages<T>(page: (token?: string) => Promise<{ items: T[]; nextPageToken?: string }>): Promise<T[]> {
-  const all: T[] = [];
-  let token: string | undefined;
-  do {
-    const result = await page(token);
-    all.push(...result.items);
-    token = result.nextPageToken;
-  } while (token);
-  return all;
 }
 
 /**

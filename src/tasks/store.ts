@@ -246,9 +246,9 @@ export class TaskStore {
   /**
    * Recomputes a task's DST corrections from now on (see `tasks/dst-corrections.ts`), keeping its spec, policies
    * and state as they are; guarded by the conflict token, so a concurrent change wins and this write is dropped.
-   * @returns the new horizon's end (ms), or undefined when another writer got in first.
+   * @returns false when another writer got in first (its write computed fresh corrections too).
    */
-  async renewDstCorrections(task: StoredTask, now = Date.now()): Promise<number | undefined> {
+  async renewDstCorrections(task: StoredTask, now = Date.now()): Promise<boolean> {
     const options = toScheduleOptions(task.spec, { taskQueue: this.taskQueue, source: task.source, now });
     const { policies, state, raw } = task.description;
     try {
@@ -259,10 +259,10 @@ export class TaskStore {
         scheduleSearchAttributes(task.spec, this.taskQueue),
       );
     } catch (error) {
-      if ((error as { code?: number }).code === 9 || (error as { code?: number }).code === 10) return undefined;
+      if ((error as { code?: number }).code === 9 || (error as { code?: number }).code === 10) return false;
       throw error;
     }
-    return (await this.get(task.id)).dstHorizonEnd;
+    return true;
   }
 
   /**

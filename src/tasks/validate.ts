@@ -65,3 +65,25 @@ export function scheduleIssues(schedule: ScheduleDef): ValidationIssue[] {
     return [{ path: 'schedule.timezone', message: (error as Error).message }];
   }
 }
+
+/**
+ * Validates a list of tasks, each with {@link validateTask}; every refusal's path names its task (`tasks.2.id`).
+ * @returns the specs, in order, or the issues of all refused tasks together.
+ */
+export function validateTasks(
+  inputs: readonly unknown[],
+  rules: TaskRules,
+): { specs: TaskSpec[]; issues: ValidationIssue[] } {
+  const specs: TaskSpec[] = [];
+  const issues: ValidationIssue[] = [];
+  for (const [index, input] of inputs.entries()) {
+    try {
+      specs.push(validateTask(input, rules));
+    } catch (error) {
+      if (!(error instanceof TaskValidationError)) throw error;
+      for (const issue of error.issues)
+        issues.push({ ...issue, path: `tasks.${index}${issue.path ? `.${issue.path}` : ''}` });
+    }
+  }
+  return { specs, issues };
+}

@@ -83,3 +83,17 @@ export async function listExecutions(
   const token = encodePageToken(next);
   return { executions, ...(token ? { nextPageToken: token } : {}) };
 }
+
+/** Every item of a paged listing, page after page. */
+export async function allPages<T>(
+  page: (token?: string) => Promise<{ items: T[]; nextPageToken?: string }>,
+): Promise<T[]> {
+  const all: T[] = [];
+  let token: string | undefined;
+  do {
+    const result = await page(token);
+    all.push(...result.items);
+    token = result.nextPageToken;
+  } while (token);
+  return all;
+}

@@ -8,7 +8,7 @@ import { listAudit } from '../../tasks/audit.js';
 import type { TaskService } from '../../tasks/service.js';
 import { handlerSchema, retrySchema, scheduleSchema, taskIdSchema, timeoutsSchema } from '../../tasks/spec.js';
 import { TaskValidationError } from '../../tasks/errors.js';
-import { scheduleIssues, validateTask, type TaskRules } from '../../tasks/validate.js';
+import { scheduleIssues, validateTask, validateTasks, type TaskRules } from '../../tasks/validate.js';
 import { isoTime, pageSize, pageToken } from './params.js';
 
 /** Preview, single runs, one-off jobs, the audit trail and apply. */
@@ -128,21 +128,7 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
         },
       },
       async (request) => {
-        const issues = [];
-        const specs = [];
-        for (const [index, task] of request.body.tasks.entries()) {
-          try {
-            specs.push(validateTask(task, rules));
-          } catch (error) {
-            if (!(error instanceof TaskValidationError)) throw error;
-            issues.push(
-              ...error.issues.map((issue) => ({
-                ...issue,
-                path: `tasks.${index}${issue.path ? `.${issue.path}` : ''}`,
-              })),
-            );
-          }
-        }
+        const { specs, issues } = validateTasks(request.body.tasks, rules);
         if (issues.length) throw new TaskValidationError(issues);
         return applyTasks(service.writer(request.principal?.name ?? 'unknown'), specs, {
           prune: request.body.prune,

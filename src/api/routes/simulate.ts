@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import pLimit from 'p-limit';
 import { z } from 'zod';
-import { TaskValidationError, type ValidationIssue } from '../../tasks/errors.js';
+import { TaskValidationError } from '../../tasks/errors.js';
 import type { TaskService } from '../../tasks/service.js';
 import {
   MAX_SIMULATION_MS,
@@ -12,7 +12,7 @@ import {
   type SimulationTask,
 } from '../../tasks/simulate.js';
 import { taskIdSchema } from '../../tasks/spec.js';
-import { validateTask, type TaskRules } from '../../tasks/validate.js';
+import { validateTasks, type TaskRules } from '../../tasks/validate.js';
 import { isoTime } from './params.js';
 
 /** Tasks one simulation may cover. */
@@ -64,24 +64,13 @@ export function simulateRoutes(
       },
       async (request) => {
         const { tasks = [], taskIds = [], from, to, startRate, suggest } = request.body;
-        const issues: ValidationIssue[] = [];
+        const { specs, issues } = validateTasks(tasks, rules);
         const given = new Map<string, SimulationTask>();
-        for (const [index, task] of tasks.entries()) {
-          try {
-            const spec = validateTask(task, rules);
-            if (given.has(spec.id)) {
-              issues.push({ path: `tasks.${index}.id`, message: `task id ${spec.id} is given twice` });
-            }
-            given.set(spec.id, specSimulationTask(spec));
-          } catch (error) {
-            if (!(error instanceof TaskValidationError)) throw error;
-            issues.push(
-              ...error.issues.map((issue) => ({
-                ...issue,
-                path: `tasks.${index}${issue.path ? `.${issue.path}` : ''}`,
-              })),
-            );
-          }
+        // With every task valid, spec i is body task i.
+        for (const [index, spec] of issues.length ? [] : specs.entries()) {
+          if (given.has(spec.id))
+            issues.push({ path: `tasks.${index}.id`, message: `task id ${spec.id} is given twice` });
+          given.set(spec.id, specSimulationTask(spec));
         }
         if (issues.length) throw new TaskValidationError(issues);
         // A stored task that is also given is simulated as given: the body is the change being considered.
