@@ -19,11 +19,13 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import proto from '@temporalio/proto';
 import { format } from 'prettier';
 import { ensureSearchAttributes } from '../src/client.js';
+import { searchAttributeKeys } from '../src/contract/search-attributes.js';
 import { cliVersion, resolveTemporalCli } from '../src/temporal/cli.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { workflowsPath } from '../src/boot/worker.js';
@@ -193,6 +195,9 @@ function markdown(report: {
   seeded: number;
   machine: BenchMachine;
   scenarios: Scenario[];
+  loadAverage: number[];
+  postBreakdown: Breakdown;
+  apply?: ApplyRun;
 }): string {
   const m = report.machine;
   const rows = report.scenarios.map((s) =>
@@ -234,11 +239,155 @@ function markdown(report: {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((r) => `| ${r} |`),
     '',
+    `Load average at the end of the run: ${report.loadAverage.join(', ')}.`,
+    '',
+    `Where a POST's audited change spends its time (mean over ${report.postBreakdown.sampled} \`taskChange\` ` +
+      'executions of the POST run, from their histories): ' +
+      Object.entries(report.postBreakdown.phasesMs)
+        .map(([phase, ms]) => `${phase} ${ms} ms`)
+        .join(', ') +
+      '.',
+    ...(report.apply
+      ? [
+          '',
+          `\`apply\` of ${report.apply.tasks} new tasks over HTTP (\`POST /v1/apply\`, ${report.apply.perRequest} ` +
+            `tasks per request, one request at a time): ${report.apply.seconds} s (${report.apply.perSec} tasks/s), ` +
+            `${report.apply.auditExecutions} audit executions listing ${report.apply.auditedTasks} tasks; API RSS ` +
+            `peak ${mb(report.apply.processes.api)} MB, server ${mb(report.apply.processes['temporal server'])} MB.`,
+        ]
+      : []),
+    '',
     'RSS is the peak `VmRSS` sampled each second during the scenario: _API_ = the worker + API process, _server_ = ' +
       'the Temporal dev server, _bench_ = autocannon (and, for the bare row, the in-process client). POST creates a ' +
-      'task per request through the audited `taskChange` workflow, so its rate is bounded by workflow round trips, not ' +
-      'by HTTP.',
+      'task per request through the audited `taskChange` workflow; concurrent creates share one execution (a batch ' +
+      'audit entry, one local activity per task), so its rate is bounded by the schedule writes and their read-back, ' +
+      'not by the audit or HTTP.',
   ].join('\n');
+}
+
+interface Breakdown {
+  sampled: number;
+  phasesMs: Record<string, number>;
+}
+
+/**
+ * Where the audited change of a POST spends its time, from the histories of up to 40 `taskChange` executions: the
+ * phases between the events the server recorded, averaged. Event names follow whichever path the workflow took
+ * (an activity task or a local activity).
+ */
+async function postBreakdown(client: Client, taskQueue: string): Promise<Breakdown> {
+  const sums: Record<string, number> = {};
+  let sampled = 0;
+  const query = `WorkflowType = 'taskChange' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
+  for await (const execution of client.workflow.list({ query, pageSize: 40 })) {
+    if (sampled >= 40) break;
+    const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+    const events = history.events ?? [];
+    const time = (event: (typeof events)[number]): number => {
+      const t = event.eventTime;
+      return Number(t?.seconds ?? 0) * 1000 + Math.round((t?.nanos ?? 0) / 1e6);
+    };
+    const first = events[0];
+    if (!first) continue;
+    let previous = time(first);
+    let previousName = 'start';
+    for (const event of events.slice(1)) {
+      const type = (proto.temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? 'unknown')
+        .replace(/^EVENT_TYPE_/, '')
+        .toLowerCase();
+      const phase = `${previousName}→${type}`;
+      sums[phase] = (sums[phase] ?? 0) + (time(event) - previous);
+      previous = time(event);
+      previousName = type;
+    }
+    const total = 'start→close';
+    sums[total] = (sums[total] ?? 0) + (previous - time(first));
+    sampled += 1;
+  }
+  const phasesMs = Object.fromEntries(
+    Object.entries(sums).map(([phase, sum]) => [phase, Math.round((sum / Math.max(1, sampled)) * 10) / 10]),
+  );
+  log(`  POST breakdown over ${sampled} changes: ${JSON.stringify(phasesMs)}`);
+  return { sampled, phasesMs };
+}
+
+interface ApplyRun {
+  tasks: number;
+  perRequest: number;
+  seconds: number;
+  perSec: number;
+  auditExecutions: number;
+  auditedTasks: number;
+  processes: Record<string, ProcessUse>;
+}
+
+/** Entries of the audit trail of `apply` for `apply-…` tasks, through the API. */
+async function countAudited(base: string, headers: Record<string, string>): Promise<number> {
+  let audited = 0;
+  let pageToken: string | undefined;
+  do {
+    const url = `${base}/v1/audit?pageSize=1000${pageToken ? `&pageToken=${pageToken}` : ''}`;
+    const page = (await (await fetch(url, { headers })).json()) as {
+      items: { taskId: string; action: string }[];
+      nextPageToken?: string;
+    };
+    audited += page.items.filter((item) => item.action === 'apply' && item.taskId.startsWith('apply-')).length;
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+  return audited;
+}
+
+/** `POST /v1/apply` of `count` new tasks, 1000 per request (the API's limit), one request after another; timed. */
+async function timedApiApply(
+  client: Client,
+  base: string,
+  headers: Record<string, string>,
+  count: number,
+  pids: Record<string, number>,
+): Promise<ApplyRun> {
+  const perRequest = 1000;
+  log(`apply: ${count} tasks, ${perRequest} per POST /v1/apply`);
+  const ids = Array.from({ length: count }, (_, i) => `apply-${String(i).padStart(5, '0')}`);
+  const sampler = new ProcessSampler(pids);
+  sampler.start();
+  const started = performance.now();
+  for (let i = 0; i < ids.length; i += perRequest) {
+    const tasks = ids.slice(i, i + perRequest).map(taskSpec);
+    const response = await fetch(`${base}/v1/apply`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ tasks }),
+      signal: AbortSignal.timeout(1_800_000),
+    });
+    const body = (await response.json()) as { created?: string[] };
+    if (response.status !== 200 || body.created?.length !== tasks.length)
+      throw new Error(`apply ${i}: ${response.status} ${JSON.stringify(body).slice(0, 500)}`);
+    const elapsed = (performance.now() - started) / 1000;
+    log(`  ${i + tasks.length}/${count} in ${elapsed.toFixed(1)} s`);
+  }
+  const seconds = Math.round((performance.now() - started) / 100) / 10;
+  const processes = sampler.stop();
+  // Every task has its audit entry: count them through the API's own trail. Visibility trails the writes by a moment: count until every task is there, or 30 s have passed.
+  let auditedTasks: number;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    auditedTasks = await countAudited(base, headers);
+    if (auditedTasks >= count || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const run = {
+    tasks: count,
+    perRequest,
+    seconds,
+    perSec: Math.round((count / seconds) * 10) / 10,
+    auditExecutions: (
+      await client.workflow.count(`WorkflowType = 'taskChange' AND ${searchAttributeKeys.action.name} = 'apply'`)
+    ).count,
+    auditedTasks,
+    processes,
+  };
+  log(`  applied ${count} in ${seconds} s (${run.perSec}/s); ${auditedTasks} audited`);
+  return run;
 }
 
 async function main(): Promise<void> {
@@ -247,13 +396,19 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '20' },
       connections: { type: 'string', default: '50' },
       seed: { type: 'string', default: '100' },
+      apply: { type: 'string', default: '0' },
     },
   });
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
   const seeded = Number(values.seed);
+  const applyCount = Number(values.apply);
   const defaults = seconds === 20 && connections === 50 && seeded === 100;
-  const command = `npm run bench:api${defaults ? '' : ` -- --seconds ${seconds} --connections ${connections} --seed ${seeded}`}`;
+  const flags = [
+    ...(defaults ? [] : [`--seconds ${seconds} --connections ${connections} --seed ${seeded}`]),
+    ...(applyCount ? [`--apply ${applyCount}`] : []),
+  ];
+  const command = `npm run bench:api${flags.length ? ` -- ${flags.join(' ')}` : ''}`;
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const workDir = mkdtempSync(join(tmpdir(), 'surecron-bench-api-'));
   const executable = await resolveTemporalCli();
@@ -342,8 +497,14 @@ async function main(): Promise<void> {
       pids,
     );
 
+    const breakdown = await postBreakdown(client, TASK_QUEUE);
+    const applied = applyCount ? await timedApiApply(client, base, headers, applyCount, pids) : undefined;
+
     const report = {
       startedAt,
+      loadAverage: loadavg().map((v) => Math.round(v * 100) / 100),
+      postBreakdown: breakdown,
+      ...(applied ? { apply: applied } : {}),
       command,
       seconds,
       connections,

@@ -4,18 +4,28 @@
  * Registration mode (`config.register`): → ready (a surecron worker runs); ← register; → registered; → stopped.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expectedFires } from './lib/cadence.js';
+import { cadenceOf } from './lib/cadence.js';
 import type { ChildMessage, ParentMessage, Recorder, RunRecord, RunnerConfig, RunningSystem } from './lib/protocol.js';
 import { registrationSpecs, timedApply } from './lib/register.js';
 import { TaskService } from '../src/tasks/service.js';
 import { startBullmq } from './systems/bullmq.js';
 import { startCroner } from './systems/croner.js';
-import { startSurecron, startSurecronWorker } from './systems/surecron.js';
-import { startTemporal } from './systems/temporal.js';
+import {
+  startSurecron,
+  startSurecronActivity,
+  startSurecronGroup,
+  startSurecronRate,
+  startSurecronWorker,
+} from './systems/surecron.js';
+import { startTemporal, startTemporalAhead } from './systems/temporal.js';
 
 const starters: Record<RunnerConfig['system'], (config: RunnerConfig, record: Recorder) => Promise<RunningSystem>> = {
   surecron: startSurecron,
+  'surecron-activity': startSurecronActivity,
+  'surecron-group': startSurecronGroup,
+  'surecron-rate': startSurecronRate,
   temporal: startTemporal,
+  'temporal-ahead': startTemporalAhead,
   bullmq: startBullmq,
   croner: startCroner,
 };
@@ -98,7 +108,7 @@ async function main(): Promise<void> {
 
   state.window = await windowReceived;
   const { t0, t1, drainMaxMs } = state.window;
-  const expected = expectedFires(config.size, t0, t1);
+  const expected = cadenceOf(config).expectedFires(config.size, t0, t1);
   await sleep(Math.max(0, t1 - Date.now()));
   // Drain: wait for late runs of the window until every fire ran, nothing came for 10 s, or drainMaxMs passed.
   const drainStarted = Date.now();

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:schedules [-- --sizes 1,100,1000 --seconds 60 --drain 30 --systems surecron,temporal,bullmq,croner
  *   --server embedded|cluster|embedded,cluster --nodes 3 --shards 16 --register 10000 --register-via store
- *   --register-budget 15]`
+ *   --register-budget 15 --no-markdown]`
  *
  * Measures surecron against bare Temporal Schedules, BullMQ job schedulers and in-process croner: N schedules
  * each firing every 10 s (spread over the 10 s), a trivial handler. Per system and N: lateness (handler start −
@@ -23,8 +23,8 @@
  * apply` and bench:load); `store,audited` measures both. A registration stops after `--register-budget` minutes
  * (the rate still holds). `--sizes ''` with `--register` runs the registration alone.
  *
- * Writes bench/results/schedules-<timestamp>.json and the section of BENCHMARKS.md between
- * `<!-- schedules:start -->` and `<!-- schedules:end -->`.
+ * Writes bench/results/schedules-<timestamp>.json and (unless `--no-markdown`) the section of BENCHMARKS.md
+ * between `<!-- schedules:start -->` and `<!-- schedules:end -->`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,7 +42,7 @@ import { startDevServer } from '../src/temporal/dev-server.js';
 import { resolveClusterBinaries } from '../src/temporal/server-tools.js';
 import { TEMPORAL_SERVER_VERSION } from '../src/temporal/versions.js';
 import { writeWorkflowBundle } from '../src/boot/worker.js';
-import { expectedFires, PERIOD_MS } from './lib/cadence.js';
+import { Cadence } from './lib/cadence.js';
 import { ensureRedisServer, freePort, ProcessSampler, startRedis, type RedisServer } from './lib/proc.js';
 import {
   registerPaths,
@@ -79,6 +79,8 @@ const log = (line: string): void => {
 interface Options {
   sizes: number[];
   seconds: number;
+  /** Each schedule's period, seconds (bench/lib/cadence.ts). */
+  periodSeconds: number;
   drain: number;
   systems: SystemName[];
   servers: ServerKind[];
@@ -87,6 +89,8 @@ interface Options {
   register: number;
   registerVia: RegisterVia[];
   registerBudgetMin: number;
+  /** False with `--no-markdown`: the run goes to bench/results and stdout only, BENCHMARKS.md is left alone. */
+  markdown: boolean;
 }
 
 const list = (value: string): string[] => [...new Set(value.split(',').filter(Boolean))];
@@ -96,6 +100,7 @@ function options(): Options {
     options: {
       sizes: { type: 'string', default: '1,100,1000' },
       seconds: { type: 'string', default: '60' },
+      period: { type: 'string', default: '10' },
       drain: { type: 'string', default: '30' },
       systems: { type: 'string', default: systems.join(',') },
       server: { type: 'string', default: 'embedded' },
@@ -104,10 +109,12 @@ function options(): Options {
       register: { type: 'string', default: '0' },
       'register-via': { type: 'string', default: 'store' },
       'register-budget': { type: 'string', default: '15' },
+      'no-markdown': { type: 'boolean', default: false },
     },
   });
   const sizes = list(values.sizes).map(Number);
   const seconds = Number(values.seconds);
+  const cadence = new Cadence(Number(values.period));
   const drain = Number(values.drain);
   const chosen = values.systems.split(',') as SystemName[];
   const servers = list(values.server) as ServerKind[];
@@ -132,6 +139,7 @@ function options(): Options {
   return {
     sizes,
     seconds,
+    periodSeconds: cadence.periodSeconds,
     drain,
     systems: chosen,
     servers,
@@ -140,6 +148,7 @@ function options(): Options {
     register,
     registerVia,
     registerBudgetMin,
+    markdown: !values['no-markdown'],
   };
 }
 
@@ -147,6 +156,7 @@ function options(): Options {
 function commandLine(opts: Options): string {
   const parts = [`npm run bench:schedules -- --sizes ${opts.sizes.join(',') || "''"}`];
   parts.push(`--seconds ${opts.seconds} --drain ${opts.drain}`);
+  if (opts.periodSeconds !== 10) parts.push(`--period ${opts.periodSeconds}`);
   if (opts.systems.length !== systems.length) parts.push(`--systems ${opts.systems.join(',')}`);
   if (opts.servers.join(',') !== 'embedded') parts.push(`--server ${opts.servers.join(',')}`);
   if (opts.servers.includes('cluster')) parts.push(`--nodes ${opts.nodes} --shards ${opts.shards}`);
@@ -373,7 +383,8 @@ async function runScenario(
   let runner: Runner | undefined;
   const on = kind ? { server: kind } : {};
   try {
-    const config: RunnerConfig = { system, size };
+    const config: RunnerConfig = { system, size, periodSeconds: ctx.periodSeconds };
+    const cadence = new Cadence(ctx.periodSeconds);
     if (kind) {
       server = await startServer(ctx, kind, `${system}-${size}`);
       Object.assign(config, {
@@ -389,7 +400,7 @@ async function runScenario(
     runner = new Runner(config);
     const { setupMs } = await runner.next('ready', 15 * 60_000);
     // Warm-up: every schedule is registered; give each one full period to fire before the window opens.
-    const t0 = Math.ceil((Date.now() + PERIOD_MS) / PERIOD_MS) * PERIOD_MS;
+    const t0 = Math.ceil((Date.now() + cadence.periodMs) / cadence.periodMs) * cadence.periodMs;
     const t1 = t0 + ctx.seconds * 1000;
     log(
       `  ${labels[system]} N=${size}: ${size} schedules registered in ${(setupMs / 1000).toFixed(1)} s; window ${clock(t0)}–${clock(t1)}`,
@@ -405,7 +416,8 @@ async function runScenario(
     const result = await runner.next('result', (ctx.drain + 60) * 1000);
     const { cleanupMs } = await runner.next('stopped', 10 * 60_000);
     await runner.exit();
-    const stats = fireStats(result.records, expectedFires(size, t0, t1), result.startedInWindow, t1 - t0, size);
+    const expected = cadence.expectedFires(size, t0, t1);
+    const stats = fireStats(result.records, expected, result.startedInWindow, t1 - t0, size, ctx.periodSeconds);
     const restarts = server?.restarts() ?? {};
     return {
       system,
@@ -488,7 +500,7 @@ function summary(result: ScenarioResult): string {
 
 const skeleton = `# Benchmarks\n\n<!-- schedules:start -->\n<!-- schedules:end -->\n`;
 
-const usesTemporal = (system: SystemName): boolean => system === 'surecron' || system === 'temporal';
+const usesTemporal = (system: SystemName): boolean => system.startsWith('surecron') || system.startsWith('temporal');
 
 /** How the table names each server of the run, and the server versions for the machine block. */
 function describeServers(opts: Options): { servers: NonNullable<BenchReport['servers']>; version: string } {
@@ -608,6 +620,7 @@ async function main(): Promise<void> {
     command,
     sizes: opts.sizes,
     seconds: opts.seconds,
+    periodSeconds: opts.periodSeconds,
     drainMaxS: opts.drain,
     machine: machineInfo,
     servers,
@@ -619,11 +632,11 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   const jsonPath = join(resultsDir, `schedules-${report.startedAt.replace(/:/g, '-')}.json`);
   writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-  await updateBenchmarksMd(join(root, 'BENCHMARKS.md'), markdownSection(report), skeleton);
+  if (opts.markdown) await updateBenchmarksMd(join(root, 'BENCHMARKS.md'), markdownSection(report), skeleton);
   if (opts.sizes.length) process.stdout.write(`\n${markdownTable(report)}\n\n`);
   if (registrations.length) process.stdout.write(`${registrationTable(report)}\n\n`);
   if (opts.servers.includes('cluster')) process.stdout.write(`${processTable(report)}\n\n`);
-  log(`done in ${(durationS / 60).toFixed(1)} min; wrote ${jsonPath} and BENCHMARKS.md`);
+  log(`done in ${(durationS / 60).toFixed(1)} min; wrote ${jsonPath}${opts.markdown ? ' and BENCHMARKS.md' : ''}`);
 }
 
 main().then(

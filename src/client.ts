@@ -5,9 +5,20 @@ import proto from '@temporalio/proto';
 const { temporal, google } = proto;
 import { searchAttributeKeys } from './contract/search-attributes.js';
 
-const { taskId, nominalTime, trigger, attempts, actor, action, taskQueue, tags } = searchAttributeKeys;
+const { taskId, nominalTime, trigger, attempts, actor, action, taskIds, taskQueue, tags, runIds } = searchAttributeKeys;
 /** surecron's own search attributes, registered in every namespace it uses. */
-export const searchAttributes = { taskId, nominalTime, trigger, attempts, actor, action, taskQueue, tags } as const;
+export const searchAttributes = {
+  taskId,
+  nominalTime,
+  trigger,
+  attempts,
+  actor,
+  action,
+  taskIds,
+  taskQueue,
+  tags,
+  runIds,
+} as const;
 
 const indexedValueType: Record<string, number> = {
   [SearchAttributeType.KEYWORD]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -118,6 +129,26 @@ export async function ensureRetention(client: Client, days: number): Promise<voi
     namespace,
     config: { workflowExecutionRetentionTtl: google.protobuf.Duration.fromObject({ seconds }) },
   });
+}
+
+/** Registers the namespace if it is missing; a second start finds it. */
+export async function ensureNamespace(address: string, namespace: string, retentionDays: number): Promise<void> {
+  const client = await connectClient({ address, namespace });
+  try {
+    try {
+      await client.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: google.protobuf.Duration.fromObject({
+          seconds: retentionDays * 86_400,
+        }),
+      });
+    } catch (error) {
+      if (!/already exists|AlreadyExists/i.test((error as Error).message)) throw error;
+    }
+    await ensureRetention(client, retentionDays);
+  } finally {
+    await client.connection.close();
+  }
 }
 
 /** Registers surecron's search attributes in the namespace if they are missing; safe to call from every process. */

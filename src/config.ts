@@ -11,6 +11,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** JWT signing algorithms surecron accepts: asymmetric only (no `none`, no HMAC, so a public key is never a secret). */
+export const jwtAlgorithms = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+] as const;
+
 /** An empty value means "unset", so `${VAR:-}` in compose files falls back to the default. */
 const blankIsUnset = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), schema);
@@ -33,6 +47,32 @@ export const envSchema = z.object({
   SURECRON_API_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
   /** Named tokens: `name:token:read|write[,…]`. */
   SURECRON_API_TOKENS: optionalString,
+  /** JWT bearer tokens from an identity provider: its key set, or its issuer (OIDC discovery finds the key set). */
+  SURECRON_JWT_JWKS_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  SURECRON_JWT_ISSUER: optionalString.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  /** The `aud` a token must carry; required with JWTs. */
+  SURECRON_JWT_AUDIENCE: optionalString,
+  /** The claim holding the token's roles (`read`, `write`, `admin`). */
+  SURECRON_JWT_ROLES_CLAIM: blankIsUnset(z.string().min(1).default('roles')),
+  /** The claim holding the `key=value` tags a token is limited to. */
+  SURECRON_JWT_SCOPE_CLAIM: blankIsUnset(z.string().min(1).default('surecron_scope')),
+  /** The signing algorithms accepted (asymmetric only), comma-separated. */
+  SURECRON_JWT_ALGORITHMS: blankIsUnset(
+    z
+      .string()
+      .default('RS256,PS256,ES256,EdDSA')
+      .transform((value) => value.split(',').map((alg) => alg.trim()))
+      .pipe(z.array(z.enum(jwtAlgorithms, 'an asymmetric JWS algorithm, e.g. RS256')).min(1)),
+  ),
+  /** Seconds of clock skew tolerated on `exp` and `nbf`. */
+  SURECRON_JWT_CLOCK_SKEW: blankIsUnset(z.coerce.number().int().min(0).max(600).default(30)),
+  /** A dead letter nobody retried or resolved this long after it failed alerts `dead_letter_unresolved`; 0: off. */
+  SURECRON_DEAD_LETTER_ALERT_AFTER: blankIsUnset(
+    z
+      .string()
+      .regex(/^(0|(\d+(ms|s|m|h|d))+)$/, 'a duration such as 24h or 1h30m, or 0 (off)')
+      .default('24h'),
+  ),
   SURECRON_DATA_DIR: blankIsUnset(z.string().min(1).default('.data')),
   /** Embedded mode: how long Temporal keeps closed runs and audit entries (the ledger's horizon). */
   SURECRON_RETENTION_DAYS: blankIsUnset(z.coerce.number().int().min(1).max(3650).default(90)),

@@ -28,6 +28,17 @@ export function cpuMs(pid: number): number | undefined {
   return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks : undefined;
 }
 
+/** CPU time (user + system) one thread of this process has used so far, in ms, or undefined once it is gone. */
+export function threadCpuMs(tid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Proportional set size of a process in bytes (shared pages split among their users), or undefined. */
 export const pssBytes = (pid: number): number | undefined => procKb(pid, 'smaps_rollup', 'Pss');
 

@@ -1,16 +1,29 @@
 /** Messages between bench/schedules.ts (the parent) and bench/runner.ts (one child per system and size). */
 
-export const systems = ['surecron', 'temporal', 'bullmq', 'croner'] as const;
+export const systems = [
+  'surecron',
+  'surecron-activity',
+  'surecron-group',
+  'surecron-rate',
+  'temporal',
+  'temporal-ahead',
+  'bullmq',
+  'croner',
+] as const;
 export type SystemName = (typeof systems)[number];
 
 export interface RunnerConfig {
   system: SystemName;
   size: number;
+  /** Each schedule's period in seconds (bench/lib/cadence.ts); 10 when omitted. */
+  periodSeconds?: number;
   /** Temporal frontend (surecron, temporal). */
   address?: string;
   /** Pre-built workflow bundles (surecron, temporal). */
   surecronBundle?: string;
   bareBundle?: string;
+  /** Worker options beside the system's own (surecron, temporal): tuning experiments, e.g. `maxCachedWorkflows`. */
+  workerOptions?: Record<string, unknown>;
   /** redis-server port (bullmq). */
   redisPort?: number;
   /**

@@ -73,6 +73,8 @@ export interface BenchReport {
   command: string;
   sizes: number[];
   seconds: number;
+  /** Each schedule's period, seconds (absent before `--period`: 10). */
+  periodSeconds?: number;
   drainMaxS: number;
   machine: Machine;
   /** The servers of the run, in order, with how the table names them (absent before `--server`: embedded). */
@@ -83,8 +85,12 @@ export interface BenchReport {
 }
 
 export const labels: Record<SystemName, string> = {
-  surecron: 'surecron',
+  surecron: 'surecron (local activity)',
+  'surecron-activity': 'surecron (activity task)',
+  'surecron-group': 'surecron in a concurrency group (limit never reached)',
+  'surecron-rate': 'surecron in a rate group (rate never reached)',
   temporal: 'bare Temporal',
+  'temporal-ahead': 'bare Temporal, fire-ahead 2 s',
   bullmq: 'BullMQ',
   croner: 'croner (in-process)',
 };
@@ -172,7 +178,7 @@ export function markdownTable(report: BenchReport): string {
       const lead = [size, labels[result.system], ...(showServer ? [serverCell(report, result)] : [])];
       if (result.status !== 'ok' || !s) {
         lines.push(
-          `| ${lead.join(' | ')} | ${size / 10} | ${result.status}: ${result.note ?? ''} |${' |'.repeat(header.length - lead.length - 2)}`,
+          `| ${lead.join(' | ')} | ${size / (report.periodSeconds ?? 10)} | ${result.status}: ${result.note ?? ''} |${' |'.repeat(header.length - lead.length - 2)}`,
         );
         continue;
       }
@@ -325,7 +331,7 @@ export function markdownSection(report: BenchReport): string {
     ...(report.notes.length ? ['Notes from the run:', '', ...report.notes.map((n) => `- ${n}`), ''] : []),
     ...(sized
       ? [
-          'Columns: _due runs/s_ = N / 10 s; _runs/s_ = handler starts inside the window ÷ window; _expected_ = fires ' +
+          `Columns: _due runs/s_ = N / ${report.periodSeconds ?? 10} s; _runs/s_ = handler starts inside the window ÷ window; _expected_ = fires ` +
             'with a nominal time inside the window; _missed_ = expected fires whose handler had not started by the ' +
             'end of the drain; _dup_ = extra runs of one (schedule, nominal time); _p50…max_ = handler start − ' +
             'nominal time; _peak RSS_ = sum over the processes involved (bench process running the client/worker, ' +

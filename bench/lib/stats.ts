@@ -29,6 +29,7 @@ export function fireStats(
   startedInWindow: number,
   windowMs: number,
   size: number,
+  periodSeconds: number,
 ): FireStats {
   const keys = new Set(records.map(([i, nominal]) => `${i}@${nominal}`));
   const lateness = records.map(([, nominal, start]) => start - nominal).sort((a, b) => a - b);
@@ -46,6 +47,6 @@ export function fireStats(
       mean: mean === null ? null : Math.round(mean * 10) / 10,
     },
     runsPerSec: Math.round((startedInWindow / (windowMs / 1000)) * 100) / 100,
-    dueRunsPerSec: size / 10,
+    dueRunsPerSec: size / periodSeconds,
   };
 }

@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import { cronOf, mapLimit } from '../lib/cadence.js';
+import { cadenceOf, mapLimit } from '../lib/cadence.js';
 import type { Recorder, RunnerConfig, RunningSystem } from '../lib/protocol.js';
 
 const schedulerId = (i: number): string => `s-${String(i).padStart(4, '0')}`;
@@ -29,7 +29,7 @@ export async function startBullmq(config: RunnerConfig, record: Recorder): Promi
   await mapLimit(indexes, 16, async (i) => {
     await queue.upsertJobScheduler(
       schedulerId(i),
-      { pattern: cronOf(i), tz: 'UTC' },
+      { pattern: cadenceOf(config).cronOf(i), tz: 'UTC' },
       { name: 'bench', data: { i }, opts: { removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } } },
     );
   });

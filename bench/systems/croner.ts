@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { cronOf, slotAtOrBefore } from '../lib/cadence.js';
+import { cadenceOf } from '../lib/cadence.js';
 import type { Recorder, RunnerConfig, RunningSystem } from '../lib/protocol.js';
 
 /**
@@ -7,12 +7,13 @@ import type { Recorder, RunnerConfig, RunningSystem } from '../lib/protocol.js';
  * latest slot of the job's cadence at or before the callback.
  */
 export async function startCroner(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  const cadence = cadenceOf(config);
   const jobs = Array.from(
     { length: config.size },
     (_, i) =>
-      new Cron(cronOf(i), { timezone: 'UTC' }, () => {
+      new Cron(cadence.cronOf(i), { timezone: 'UTC' }, () => {
         const start = Date.now();
-        record(i, slotAtOrBefore(start, i), start);
+        record(i, cadence.slotAtOrBefore(start, i), start);
       }),
   );
   return {

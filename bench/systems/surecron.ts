@@ -5,12 +5,12 @@ import { createHandlers } from '../../examples/index.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';
-import { mapLimit, offsetSeconds } from '../lib/cadence.js';
+import { cadenceOf, mapLimit } from '../lib/cadence.js';
 import type { Recorder, RunnerConfig, RunningSystem } from '../lib/protocol.js';
 import { connect, deleteSchedule, runWorker } from './temporal-common.js';
 
 const TASK_QUEUE = 'bench-surecron';
-const taskId = (i: number): string => `bench-${String(i).padStart(4, '0')}`;
+export const taskId = (i: number): string => `bench-${String(i).padStart(4, '0')}`;
 
 /** A surecron worker with an injected `bench` handler that records each run's start, and the task store. */
 export async function startSurecronWorker(
@@ -31,23 +31,57 @@ export async function startSurecronWorker(
     logger: pino({ level: 'silent' }),
     handlers: { ...createHandlers(), bench },
     workflowBundlePath: config.surecronBundle,
-    workerOptions: { shutdownGraceTime: '2s' },
+    workerOptions: { shutdownGraceTime: '2s', ...config.workerOptions },
   };
   const worker = await createSurecronWorker(workerOptions);
   const { stopWorker } = runWorker(worker, client, native);
   return { client, store: new TaskStore(client, TASK_QUEUE), stopWorker };
 }
 
-/** surecron: tasks created through TaskStore, run by a surecron worker with an injected `bench` handler. */
-export async function startSurecron(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+/**
+ * surecron: tasks created through TaskStore, run by a surecron worker with an injected `bench` handler. The
+ * tasks declare a 10 s attempt timeout, so `execution: 'auto'` runs them as local activities.
+ */
+export function startSurecron(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  return startTasks(config, record, 'auto');
+}
+
+/** The same tasks with `execution: 'activity'`: the handler as an activity task, as before local activities. */
+export function startSurecronActivity(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  return startTasks(config, record, 'activity');
+}
+
+/**
+ * The local-activity tasks, all in one concurrency group whose limit they never reach: what a group costs each
+ * fire (a permit asked, granted and given back) when it holds nothing back.
+ */
+export function startSurecronGroup(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  return startTasks(config, record, 'auto', { concurrency: { group: 'bench', limit: 10_000 } });
+}
+
+/** The same in one rate group far above the load's rate: what a rate permit costs each fire. */
+export function startSurecronRate(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  return startTasks(config, record, 'auto', { rateLimit: { group: 'bench', perSecond: 1000 } });
+}
+
+async function startTasks(
+  config: RunnerConfig,
+  record: Recorder,
+  execution: 'auto' | 'activity',
+  groups: Record<string, unknown> = {},
+): Promise<RunningSystem> {
   const { client, store, stopWorker } = await startSurecronWorker(config, record);
   const indexes = Array.from({ length: config.size }, (_, i) => i);
+  const cadence = cadenceOf(config);
   await mapLimit(indexes, 16, async (i) => {
-    const offset = offsetSeconds(i);
+    const offset = cadence.offsetSeconds(i);
     const spec = taskSpecSchema.parse({
       id: taskId(i),
-      schedule: { every: '10s', ...(offset ? { offset: `${offset}s` } : {}) },
+      schedule: { every: `${cadence.periodSeconds}s`, ...(offset ? { offset: `${offset}s` } : {}) },
       handler: { type: 'function', name: 'bench' },
+      timeouts: { attempt: '10s' },
+      execution,
+      ...groups,
     });
     await store.create(spec, 'api');
   });

@@ -20,6 +20,10 @@ export interface RunHandlerInput {
   nominalTime: string;
   idempotencyKey: string;
   handler: Exclude<HandlerDef, { type: 'workflow' }>;
+  /** Attempts already made elsewhere (a run's first, local attempt): added to this activity's own count. */
+  attemptsBefore?: number;
+  /** The worker heartbeats for the handler (the task declares no heartbeat; see `RunTaskInput.workerHeartbeats`). */
+  workerHeartbeats?: boolean;
 }
 
 export interface RunHandlerOutput {
@@ -33,9 +37,11 @@ export interface RunHandlerOutput {
 export function createRunHandlerActivities({ handlers, logger, http, reportAttempt, onAttempt }: ActivityDeps) {
   return {
     /** Runs one attempt of a task's handler. */
-    async runHandler({ taskId, nominalTime, idempotencyKey, handler }: RunHandlerInput): Promise<RunHandlerOutput> {
+    async runHandler(input: RunHandlerInput): Promise<RunHandlerOutput> {
+      const { taskId, nominalTime, idempotencyKey, handler } = input;
       const activity = Context.current();
-      const { attempt, workflowExecution } = activity.info;
+      const { workflowExecution, isLocal } = activity.info;
+      const attempt = activity.info.attempt + (input.attemptsBefore ?? 0);
       const heartbeatDetails: unknown = activity.info.heartbeatDetails;
       const log = logger.child({
         taskId,
@@ -44,7 +50,7 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
         runId: workflowExecution?.runId,
         attempt,
       });
-      const { signal, heartbeat, dispose } = attemptSignal(activity);
+      const { signal, heartbeat, dispose } = attemptSignal(activity, input.workerHeartbeats === true);
       const context: HandlerContext = {
         taskId,
         nominalTime,
@@ -78,7 +84,8 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
         );
         // Every failure carries the attempt number, so the run can report how many attempts it took.
         const failure = err instanceof ApplicationFailure ? err : undefined;
-        if (reportAttempt && workflowExecution) {
+        // A local attempt's failure is in its marker; a signal during it would fail the workflow task.
+        if (reportAttempt && workflowExecution && !isLocal) {
           const report = {
             attempt,
             at: new Date().toISOString(),
@@ -106,21 +113,30 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
 /**
  * The abort signal a handler gets: Temporal's cancellation, plus this worker's own view of the attempt's
  * start-to-close and heartbeat timeouts. The server retries a timed-out attempt on its own; aborting locally
- * stops the old attempt instead of letting it overlap the retry.
+ * stops the old attempt instead of letting it overlap the retry. With `workerHeartbeats` the heartbeat timeout is
+ * the worker's liveness, not the handler's promise: the worker beats every third of it (with the handler's last
+ * details, so they survive), and a handler that never beats is not cut off.
  */
-function attemptSignal(activity: Context): {
+function attemptSignal(
+  activity: Context,
+  workerHeartbeats: boolean,
+): {
   signal: AbortSignal;
   heartbeat: (details?: unknown) => void;
   dispose: () => void;
 } {
-  const { startToCloseTimeoutMs, heartbeatTimeoutMs } = activity.info;
+  const { startToCloseTimeoutMs, heartbeatTimeoutMs, isLocal } = activity.info;
   const local = new AbortController();
   let lastBeat = Date.now();
+  let lastDetails: unknown = activity.info.heartbeatDetails;
   const timers: NodeJS.Timeout[] = [];
   if (startToCloseTimeoutMs > 0) {
     timers.push(setTimeout(() => local.abort(new Error('attempt timeout')), startToCloseTimeoutMs));
   }
-  if (heartbeatTimeoutMs) {
+  if (heartbeatTimeoutMs && workerHeartbeats && !isLocal) {
+    activity.heartbeat(lastDetails);
+    timers.push(setInterval(() => activity.heartbeat(lastDetails), Math.max(1000, Math.floor(heartbeatTimeoutMs / 3))));
+  } else if (heartbeatTimeoutMs) {
     const check = setInterval(
       () => {
         if (Date.now() - lastBeat > heartbeatTimeoutMs) local.abort(new Error('heartbeat timeout'));
@@ -134,6 +150,7 @@ function attemptSignal(activity: Context): {
     signal: AbortSignal.any([activity.cancellationSignal, local.signal]),
     heartbeat: (details) => {
       lastBeat = Date.now();
+      lastDetails = details;
       activity.heartbeat(details);
     },
     dispose: () => timers.forEach((timer) => clearTimeout(timer)),

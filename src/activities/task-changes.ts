@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { carryOutChange, type AppliedChange, type TimedChange } from '../tasks/change-actions.js';
 import { toFailure } from '../tasks/errors.js';
+import { readFireRun } from '../runs/dead-letters.js';
 import { startRunTask } from '../tasks/start-run.js';
 import type { TaskStore } from '../tasks/store.js';
 
@@ -22,6 +23,11 @@ export function createChangeActivities({ client, store }: ChangeActivityDeps) {
           store,
           attempt: info.attempt,
           startRun: (workflowId, input) => startRunTask(client, { taskQueue: store.taskQueue, workflowId, input }),
+          runs: {
+            read: (run) => readFireRun(client, run),
+            restart: (workflowId, input) =>
+              startRunTask(client, { taskQueue: store.taskQueue, workflowId, input, afterFailure: true }),
+          },
         });
       } catch (error) {
         throw toFailure(error);

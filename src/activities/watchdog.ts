@@ -9,13 +9,17 @@ import type { Alert } from '../contract/alert.js';
 import { previewSchedule } from '../tasks/preview.js';
 import type { TaskMetrics } from '../metrics/task-metrics.js';
 import { skippedByOverlap } from '../runs/ledger.js';
-import { listDeploymentRuns } from '../runs/runs.js';
+import { listDeadLetters, type DeadLetter } from '../runs/dead-letters.js';
+import { listDeploymentRuns, runsQuery, toRun } from '../runs/runs.js';
+import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { allPages, listExecutions } from '../temporal/visibility.js';
 import { listAudit } from '../tasks/audit.js';
 import { parseDuration } from '../tasks/duration.js';
 import { TaskNotFoundError } from '../tasks/errors.js';
 import type { TaskSpec } from '../tasks/spec.js';
 import type { StoredTask, TaskStore } from '../tasks/store.js';
 import type { DeliverAlertInput } from '../contract/alert.js';
+import { tagStrings } from '../contract/team-scope.js';
 
 /** Without `maxLateness`, a run must start within this of its nominal time. */
 export const DEFAULT_MAX_LATENESS_MS = 300_000;
@@ -67,6 +71,8 @@ export interface WatchdogDeps {
   client: Client;
   store: TaskStore;
   metrics?: TaskMetrics;
+  /** `SURECRON_DEAD_LETTER_ALERT_AFTER` in ms: dead letters older than this alert; 0 or unset: off. */
+  deadLetterAlertAfterMs?: number;
 }
 
 /**
@@ -83,8 +89,6 @@ export function specChanged(current: ScheduleSpecDescription, spec: TaskSpec): b
   return JSON.stringify(proper(current)) !== JSON.stringify(proper(expected));
 }
 
-const tagsOf = (spec: TaskSpec): string[] => Object.entries(spec.tags ?? {}).map(([k, v]) => `${k}=${v}`);
-
 function alertFor(
   spec: TaskSpec | undefined,
   taskId: string,
@@ -94,9 +98,88 @@ function alertFor(
 ): DeliverAlertInput {
   return {
     alert: { event, taskId, severity: spec?.alerts?.severity ?? 'P1', at: new Date().toISOString(), summary, details },
-    tags: spec ? tagsOf(spec) : [],
+    tags: spec ? tagStrings(spec.tags) : [],
     ...(spec?.alerts?.channels ? { channels: spec.alerts.channels } : {}),
+    ...(spec?.alerts?.reAlertEvery ? { reAlertMs: parseDuration(spec.alerts.reAlertEvery) } : {}),
   };
+}
+
+/**
+ * `dead_letter_unresolved`, one per task, for its dead letters that failed before `before` and that nobody has
+ * retried or resolved since: how many, and the oldest.
+ */
+async function agedDeadLetters(
+  client: Client,
+  taskQueue: string,
+  specs: ReadonlyMap<string, TaskSpec>,
+  before: number,
+): Promise<DeliverAlertInput[]> {
+  const letters = await allPages((pageToken) =>
+    listDeadLetters(client, {
+      taskQueue,
+      closedBefore: new Date(before),
+      includeErrors: false,
+      pageSize: 1000,
+      ...(pageToken ? { pageToken } : {}),
+    }),
+  );
+  const aged = new Map<string, DeadLetter[]>();
+  for (const letter of letters) aged.set(letter.taskId, [...(aged.get(letter.taskId) ?? []), letter]);
+  return [...aged].map(([taskId, letters]) => {
+    const oldest = letters.reduce((a, b) => (Date.parse(a.nominalTime) <= Date.parse(b.nominalTime) ? a : b));
+    return alertFor(
+      specs.get(taskId),
+      taskId,
+      'dead_letter_unresolved',
+      `${taskId} has ${letters.length} dead letter(s) nobody retried or resolved; the oldest is its ${oldest.nominalTime} run`,
+      {
+        count: letters.length,
+        oldestNominalTime: oldest.nominalTime,
+        workflowId: oldest.workflowId,
+        runId: oldest.runId,
+      },
+    );
+  });
+}
+
+/**
+ * `run_overdue` for every running run of a task with `maxRuntime` that started longer ago than that: started and
+ * ran too long, told apart from never started (`run_late`) and failed (`run_failed`).
+ */
+async function overdueRuns(
+  client: Client,
+  taskQueue: string,
+  bounded: ReadonlyMap<string, { spec: TaskSpec; maxRuntimeMs: number }>,
+  at: number,
+): Promise<DeliverAlertInput[]> {
+  if (bounded.size === 0) return [];
+  const query = runsQuery({ taskQueue }, { status: 'running', taskIds: [...bounded.keys()] });
+  const executions = await allPages(async (pageToken) => {
+    const page = await listExecutions(client, query, { pageSize: 1000, ...(pageToken ? { pageToken } : {}) });
+    return { items: page.executions, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  });
+  return executions.flatMap((execution) => {
+    const run = toRun(execution);
+    const taskId = execution.typedSearchAttributes.get(searchAttributeKeys.taskId) ?? '';
+    const limit = bounded.get(taskId);
+    const runningForMs = at - Date.parse(run.startedAt);
+    if (!limit || runningForMs <= limit.maxRuntimeMs) return [];
+    return [
+      alertFor(
+        limit.spec,
+        taskId,
+        'run_overdue',
+        `${taskId}'s ${run.nominalTime} run is still going after ${Math.round(runningForMs / 1000)} s (maxRuntime ${limit.spec.maxRuntime})`,
+        {
+          nominalTime: run.nominalTime,
+          workflowId: run.workflowId,
+          startedAt: run.startedAt,
+          runningForMs,
+          maxRuntimeMs: limit.maxRuntimeMs,
+        },
+      ),
+    ];
+  });
 }
 
 /**
@@ -104,7 +187,7 @@ function alertFor(
  * should have started by now with the runs that exist, and what the audit trail says about each schedule with
  * what Temporal holds. It reports missed and late runs and schedules paused or deleted behind surecron's back.
  */
-export function createWatchdogActivities({ client, store, metrics }: WatchdogDeps) {
+export function createWatchdogActivities({ client, store, metrics, deadLetterAlertAfterMs }: WatchdogDeps) {
   return {
     async inspectTasks({ now = new Date().toISOString() }: { now?: string } = {}): Promise<DeliverAlertInput[]> {
       const at = Date.parse(now);
@@ -128,8 +211,13 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
       }
 
       const watched: { spec: TaskSpec; lateness: number; due: string[] }[] = [];
+      const bounded = new Map<string, { spec: TaskSpec; maxRuntimeMs: number }>();
+      const specs = new Map<string, TaskSpec>();
       for (const task of await describeAll(store, [...ids])) {
         const { id, spec, description, dstHorizonEnd } = task;
+        specs.set(id, spec);
+        const maxRuntimeMs = spec.maxRuntime ? parseDuration(spec.maxRuntime) : undefined;
+        if (maxRuntimeMs) bounded.set(id, { spec, maxRuntimeMs });
         const { state } = description;
         if (dstHorizonEnd !== undefined && dstHorizonEnd - at < DST_REFRESH_MS) {
           await store.renewDstCorrections(task, at);
@@ -166,6 +254,9 @@ export function createWatchdogActivities({ client, store, metrics }: WatchdogDep
           .filter((nominal) => Date.parse(nominal) <= until);
         if (due.length) watched.push({ spec, lateness, due });
       }
+      alerts.push(...(await overdueRuns(client, store.taskQueue, bounded, at)));
+      if (deadLetterAlertAfterMs)
+        alerts.push(...(await agedDeadLetters(client, store.taskQueue, specs, at - deadLetterAlertAfterMs)));
       if (watched.length === 0) return alerts;
 
       // One paged query for every watched task's runs in the window, not one per task.

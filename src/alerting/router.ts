@@ -1,4 +1,5 @@
-import type { Alert } from '../contract/alert.js';
+import type { Alert, Severity } from '../contract/alert.js';
+import { parseDuration } from '../tasks/duration.js';
 import type { AlertsConfig, Channel } from './channels/config.js';
 import { defaultWebhookName } from './channels/load.js';
 
@@ -9,6 +10,8 @@ export interface AlertRouter {
    * `SURECRON_ALERT_WEBHOOK_URL` channel always, whatever the list.
    */
   targets(alert: Alert, requested?: string[]): string[];
+  /** How long an unacknowledged alert of this severity waits before it escalates; undefined: it does not. */
+  escalateAfterMs(severity: Severity): number | undefined;
   send(channel: string, alert: Alert): Promise<void>;
 }
 
@@ -33,6 +36,10 @@ export function createAlertRouter(config: AlertsConfig, deliver: Deliver): Alert
         const channel = byName.get(name);
         return channel !== undefined && accepts(channel, alert);
       });
+    },
+    escalateAfterMs(severity) {
+      const after = severity === 'P0' ? undefined : config.escalateAfter?.[severity];
+      return after === undefined ? undefined : parseDuration(after);
     },
     async send(name, alert) {
       const channel = byName.get(name);

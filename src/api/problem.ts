@@ -1,7 +1,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from '../tasks/errors.js';
+import {
+  FireRunNotFoundError,
+  FireRunStateError,
+  TaskConflictError,
+  TaskExistsError,
+  TaskNotFoundError,
+  TaskOwnershipError,
+} from '../tasks/errors.js';
 import { TaskValidationError, type ValidationIssue } from '../tasks/errors.js';
 import { JobNotFoundError } from '../runs/jobs.js';
 import { LedgerWindowTooLargeError } from '../runs/ledger.js';
@@ -68,6 +75,8 @@ function toProblem(error: unknown): Problem {
   if (error instanceof TaskExistsError) return problem(409, 'already-exists', 'Already exists', error.message);
   if (error instanceof TaskOwnershipError) return problem(409, 'ownership', 'Managed elsewhere', error.message);
   if (error instanceof TaskConflictError) return problem(409, 'conflict', 'Conflict', error.message);
+  if (error instanceof FireRunNotFoundError) return problem(404, 'not-found', 'Not found', error.message);
+  if (error instanceof FireRunStateError) return problem(409, 'not-a-dead-letter', 'Not a dead letter', error.message);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((v) => ({
       path: [error.validationContext, ...v.instancePath.split('/').filter(Boolean)].join('.'),

@@ -1,3 +1,5 @@
+import { JwtVerifier, jwtConfigOf } from '../api/jwt.js';
+import { parseDuration } from '../tasks/duration.js';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Logger } from 'pino';
@@ -110,6 +112,7 @@ export async function startWorker(deployment: Deployment): Promise<RunningWorker
     workflowBundlePath: config.SURECRON_WORKFLOW_BUNDLE,
     alerts: runtime.alerts,
     metrics: runtime.metrics,
+    deadLetterAlertAfterMs: parseDuration(config.SURECRON_DEAD_LETTER_ALERT_AFTER) ?? 0,
     ...(config.SURECRON_CALLBACK_SECRET ? { callbackSecret: config.SURECRON_CALLBACK_SECRET } : {}),
   });
   const running = worker.run();
@@ -131,12 +134,14 @@ export async function startWorker(deployment: Deployment): Promise<RunningWorker
 /** Builds the HTTP API of the deployment and listens on `SURECRON_API_HOST:SURECRON_API_PORT`. */
 export async function startApi(deployment: Deployment, { token }: { token: string }) {
   const { config } = deployment;
+  const jwt = jwtConfigOf(config);
   const app = await buildApp({
     service: deployment.service,
     rules: deployment.rules,
     logger: deployment.logger,
     apiToken: token,
     namedTokens: config.SURECRON_API_TOKENS,
+    ...(jwt ? { jwt: new JwtVerifier(jwt) } : {}),
     readiness: temporalReadiness(deployment.client, config.SURECRON_TASK_QUEUE, config.SURECRON_CLUSTER_FILE),
     rateLimitPerMinute: config.SURECRON_API_RATE_LIMIT,
     clusterStartRate: config.SURECRON_CLUSTER_START_RATE,

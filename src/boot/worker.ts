@@ -14,6 +14,7 @@ import { createAlertActivities } from '../activities/alerts.js';
 import { createCallbackActivities } from '../activities/callbacks.js';
 import type { HandlerRegistry } from '../activities/handler.js';
 import { createRunHandlerActivities } from '../activities/run-handler.js';
+import { createGroupActivities } from '../activities/groups.js';
 import { createChangeActivities } from '../activities/task-changes.js';
 import type { UserActivity } from '../activities/user-code.js';
 import { createWatchdogActivities, WATCHDOG_INTERVAL_MS } from '../activities/watchdog.js';
@@ -62,6 +63,8 @@ export interface SurecronWorkerOptions {
   /** Signs `notify` callbacks. */
   callbackSecret?: string;
   metrics?: TaskMetrics;
+  /** `SURECRON_DEAD_LETTER_ALERT_AFTER` in ms (0 or unset: no such alert). */
+  deadLetterAlertAfterMs?: number;
   /** Passed through to the Temporal Worker (tests shorten shutdown, tune concurrency). */
   workerOptions?: Partial<WorkerOptions>;
 }
@@ -89,6 +92,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
     }),
     ...(options.userActivities ?? userCode.activities),
     ...createChangeActivities({ client: options.client, store }),
+    ...createGroupActivities({ client: options.client }),
     ...createAlertActivities({
       client: options.client,
       taskQueue: options.taskQueue,
@@ -99,6 +103,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
     ...createWatchdogActivities({
       client: options.client,
       store,
+      ...(options.deadLetterAlertAfterMs ? { deadLetterAlertAfterMs: options.deadLetterAlertAfterMs } : {}),
       ...(metrics ? { metrics } : {}),
     }),
     ...createCallbackActivities({ http, ...(options.callbackSecret ? { secret: options.callbackSecret } : {}) }),

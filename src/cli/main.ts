@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { isMain } from '../util/is-main.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
+import { registerDeadLetters } from './commands/dead-letters.js';
+import { registerGroups } from './commands/groups.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPreview } from './commands/preview.js';
 import { registerSimulate } from './commands/simulate.js';
@@ -33,6 +36,9 @@ export function buildProgram(): Command {
   registerSimulate(program);
   registerJobs(program);
   registerAudit(program);
+  registerDeadLetters(program);
+  registerAlerts(program);
+  registerGroups(program);
   return program;
 }
 

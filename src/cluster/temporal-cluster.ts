@@ -1,4 +1,3 @@
-import proto from '@temporalio/proto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import {
   connectClient,
-  ensureRetention,
+  ensureNamespace,
   ensureSearchAttributes,
   searchAttributesResolvable,
   waitForFrontend,
@@ -58,26 +57,6 @@ export class ClusterSetupError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ClusterSetupError';
-  }
-}
-
-/** Registers the namespace if it is missing; a second start finds it. */
-async function ensureNamespace(address: string, namespace: string, retentionDays: number): Promise<void> {
-  const client = await connectClient({ address, namespace });
-  try {
-    try {
-      await client.workflowService.registerNamespace({
-        namespace,
-        workflowExecutionRetentionPeriod: proto.google.protobuf.Duration.fromObject({
-          seconds: retentionDays * 86_400,
-        }),
-      });
-    } catch (error) {
-      if (!/already exists|AlreadyExists/i.test((error as Error).message)) throw error;
-    }
-    await ensureRetention(client, retentionDays);
-  } finally {
-    await client.connection.close();
   }
 }
 

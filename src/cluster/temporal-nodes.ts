@@ -1,27 +1,23 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freeLowPort } from '../util/ports.js';
+import {
+  dynamicConfigFile,
+  serverArgs,
+  serverPortsEnv,
+  serverServices as services,
+  type ServerService,
+} from '../temporal/server-config.js';
 import type { PostgresInstance } from './postgres.js';
 import type { ProcessSpec } from './supervisor.js';
 
-/**
- * The server configuration template every node runs, here and in docker-compose.yml: one file, rendered by the
- * server from the environment (`deploy/temporal/surecron.yaml`).
- */
-export const serverConfigDir = fileURLToPath(new URL('../../deploy/temporal', import.meta.url));
-export const SERVER_CONFIG_ENV = 'surecron';
-export const dynamicConfigFile = join(serverConfigDir, 'dynamicconfig.yaml');
+export { dynamicConfigFile, SERVER_CONFIG_ENV, serverConfigDir } from '../temporal/server-config.js';
 
 /** The databases Temporal uses and the server's embedded schema of each. */
 export const temporalDatabases = [
   { name: 'temporal', schema: 'postgresql/v12/temporal' },
   { name: 'temporal_visibility', schema: 'postgresql/v12/visibility' },
 ] as const;
-
-/** The four services each node runs, with the env var prefix of its ports in the template. */
-const services = ['FRONTEND', 'HISTORY', 'MATCHING', 'WORKER'] as const;
 
 /** One Temporal server node: all four services in one process, on its own ports of one loopback address. */
 export interface TemporalNode {
@@ -70,11 +66,6 @@ export function fixShardCount(dataDir: string, requested: number): number {
 export async function planNodes(count: number, postgres: PostgresInstance, shards: number): Promise<TemporalNode[]> {
   const nodes: TemporalNode[] = [];
   const taken = new Set<number>();
-  const port = async (): Promise<string> => {
-    const free = await freeLowPort(taken);
-    taken.add(free);
-    return String(free);
-  };
   for (let index = 1; index <= count; index += 1) {
     const host = '127.0.0.1';
     const env: Record<string, string> = {
@@ -87,13 +78,9 @@ export async function planNodes(count: number, postgres: PostgresInstance, shard
       TEMPORAL_BROADCAST_ADDRESS: host,
       DYNAMIC_CONFIG_FILE_PATH: dynamicConfigFile,
       LOG_LEVEL: 'warn',
-      FRONTEND_HTTP_PORT: await port(),
+      ...(await serverPortsEnv(taken)),
     };
-    for (const service of services) {
-      env[`${service}_GRPC_PORT`] = await port();
-      env[`${service}_MEMBERSHIP_PORT`] = await port();
-    }
-    const grpc = (service: (typeof services)[number]): number => Number(env[`${service}_GRPC_PORT`]);
+    const grpc = (service: ServerService): number => Number(env[`${service}_GRPC_PORT`]);
     nodes.push({
       name: `temporal-${index}`,
       host,
@@ -118,7 +105,7 @@ export function nodeProcess(node: TemporalNode, serverBinary: string, logFile: s
     name: node.name,
     address: `${node.host}:${node.frontendPort}`,
     command: serverBinary,
-    args: ['--root', '/', '--config', serverConfigDir, '--env', SERVER_CONFIG_ENV, '--allow-no-auth', 'start'],
+    args: serverArgs(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/', ...node.env },
     logFile,
     stopTimeoutMs: 20_000,

@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { TeamScope } from './team-scope.js';
 
 /** Everything surecron can alert on. */
 export const alertEvents = [
@@ -6,7 +7,11 @@ export const alertEvents = [
   'consecutive_failures',
   'run_missed',
   'run_late',
+  /** A run still going past its task's `maxRuntime`. */
+  'run_overdue',
   'task_recovered',
+  /** A run failed for good that nobody retried or resolved within `SURECRON_DEAD_LETTER_ALERT_AFTER`. */
+  'dead_letter_unresolved',
   'schedule_drift',
 ] as const;
 export type AlertEvent = (typeof alertEvents)[number];
@@ -16,6 +21,8 @@ export type Severity = 'P0' | 'P1' | 'P2';
 
 /** One alert, as handed to every delivery channel. */
 export interface Alert {
+  /** The open alert it belongs to: what `POST /v1/alerts/{id}/ack` acknowledges. Re-alerts carry the same id. */
+  id?: string;
   event: AlertEvent;
   taskId: string;
   severity: Severity;
@@ -30,7 +37,8 @@ export interface Alert {
 /** A silence: alerts matching every given field are not delivered while it is active. */
 export interface Silence {
   id: string;
-  match: { taskId?: string; tag?: string; severity?: Severity };
+  /** `scope`: the team scope of the token that made it; it silences only that team's tasks. */
+  match: { taskId?: string; tag?: string; severity?: Severity; scope?: TeamScope };
   startsAt: string;
   endsAt: string;
   reason: string;
@@ -41,6 +49,8 @@ export interface Silence {
 export type NewSilence = Omit<Silence, 'id' | 'createdAt' | 'startsAt'> & { startsAt?: string };
 
 export type AdmitDecision = 'send' | 'silenced' | 'deduplicated';
+/** `acknowledged`: the condition is still open and someone acknowledged it, so it is not sent again. */
+export type RaiseDecision = AdmitDecision | 'acknowledged';
 
 export interface AdmitRequest {
   alert: Alert;
@@ -50,10 +60,55 @@ export interface AdmitRequest {
   windowMs: number;
 }
 
+export interface RaiseRequest extends AdmitRequest {
+  /** While the condition stays open and unacknowledged, send it again this often (default: `windowMs`). */
+  reAlertMs?: number;
+}
+
+export interface RaiseResult {
+  decision: RaiseDecision;
+  /** The open alert's id (not for a silenced one). */
+  id?: string;
+  /** True for a re-alert of a condition already open. */
+  repeat: boolean;
+  /** Its severity now: raised by escalations. */
+  severity: Severity;
+}
+
+/**
+ * A condition (one task, one event) that alerted and has not cleared: it clears once it is not raised again for its
+ * quiet period (the dedup window, or the re-alert interval when longer), or, for failures, when the task recovers.
+ */
+export interface OpenAlert {
+  id: string;
+  taskId: string;
+  event: AlertEvent;
+  severity: Severity;
+  summary: string;
+  tags: string[];
+  firstAt: string;
+  lastSentAt: string;
+  lastSeenAt: string;
+  /** Deliveries: the first and every re-alert. */
+  sent: number;
+  quietMs: number;
+  reAlertMs: number;
+  acknowledged?: { by: string; at: string; note?: string };
+  escalations: { to: Severity; at: string }[];
+}
+
+export interface AckRequest {
+  id: string;
+  by: string;
+  note?: string;
+}
+
 export interface AlertStateSnapshot {
   silences: Silence[];
-  /** `<taskId>/<event>` → when it was last sent (epoch ms). */
+  /** `<taskId>/<event>` → when it was last sent (epoch ms), for deliveries started before open alerts. */
   lastSent: Record<string, number>;
+  /** `<taskId>/<event>` → its open alert. */
+  open?: Record<string, OpenAlert>;
 }
 
 /** One alert state per deployment (task queue), so deployments sharing a namespace keep their own silences. */
@@ -62,6 +117,16 @@ export const addSilenceUpdate = defineUpdate<Silence, [NewSilence]>('addSilence'
 export const removeSilenceUpdate = defineUpdate<boolean, [string]>('removeSilence');
 export const admitUpdate = defineUpdate<AdmitDecision, [AdmitRequest]>('admit');
 export const silencesQuery = defineQuery<Silence[]>('silences');
+export const raiseUpdate = defineUpdate<RaiseResult, [RaiseRequest]>('raise');
+/** Acknowledges an open alert: no re-alerts, no escalation; undefined when no open alert has the id. */
+export const ackUpdate = defineUpdate<OpenAlert | undefined, [AckRequest]>('ack');
+/** Raises an unacknowledged open alert to `to`; false when it was acknowledged or has cleared. */
+export const escalateUpdate = defineUpdate<boolean, [{ id: string; to: Severity }]>('escalate');
+export const openAlertsQuery = defineQuery<OpenAlert[]>('openAlerts');
+
+/** The severity an unacknowledged alert escalates to, if any. */
+export const nextSeverity = (severity: Severity): Severity | undefined =>
+  severity === 'P2' ? 'P1' : severity === 'P1' ? 'P0' : undefined;
 
 export interface DeliverAlertInput {
   alert: Alert;
@@ -69,10 +134,15 @@ export interface DeliverAlertInput {
   /** Channel names the task asks for; default: the channels its severity routes to. */
   channels?: string[];
   windowMs?: number;
+  /** The task's `alerts.reAlertEvery` (ms). */
+  reAlertMs?: number;
 }
 
 export interface DeliverAlertResult {
-  decision: 'send' | 'silenced' | 'deduplicated';
+  decision: RaiseDecision;
+  id?: string;
+  /** Severities it escalated to, in order. */
+  escalated?: Severity[];
   sent: string[];
   failed: string[];
 }

@@ -1,5 +1,6 @@
 import type { ActivityOptions, SearchAttributePair } from '@temporalio/common';
 import type { Severity } from './alert.js';
+import type { GroupWait, RunGroup } from './group.js';
 import { searchAttributeKeys } from './search-attributes.js';
 
 /** A registered TS function run as the task's activity. */
@@ -33,7 +34,8 @@ export interface WorkflowHandlerDef {
 /** What a task runs; `src/tasks/spec.ts` validates it into this shape. */
 export type HandlerDef = FunctionHandlerDef | HttpHandlerDef | WorkflowHandlerDef;
 
-export type RunTrigger = 'schedule' | 'manual' | 'backfill';
+/** `retry`: a new run of a fire whose run failed for good (a dead letter), under the same workflow id and key. */
+export type RunTrigger = 'schedule' | 'manual' | 'backfill' | 'retry';
 
 /** A task's alert settings as its runs see them (defaults applied). */
 export interface RunAlerts {
@@ -55,6 +57,13 @@ export interface RunTaskInput {
   handler: HandlerDef;
   /** Timeouts and retry policy of the handler's activity (milliseconds, Temporal's shape). */
   activity: Pick<ActivityOptions, 'startToCloseTimeout' | 'scheduleToCloseTimeout' | 'heartbeatTimeout' | 'retry'>;
+  /** Run the handler as a local activity, inside the workflow task (`tasks/execution.ts` decides). */
+  localActivity?: true;
+  /**
+   * The task declares no heartbeat: the worker heartbeats for its handler while an attempt runs, against
+   * `activity.heartbeatTimeout` (the liveness timeout), so a worker's death is noticed within it.
+   */
+  workerHeartbeats?: true;
   /** Only for runs started outside a Schedule; scheduled runs read the server's scheduled time. */
   nominalTime?: string;
   trigger?: RunTrigger;
@@ -70,6 +79,8 @@ export interface RunTaskInput {
    * scheduled run in one ends at once, with `dstSkipped`, without running the handler.
    */
   dstSkips?: [string, string][];
+  /** The task's concurrency and rate groups: the handler runs only with a permit of each. */
+  groups?: RunGroup[];
 }
 
 export interface RunTaskResult {
@@ -81,6 +92,10 @@ export interface RunTaskResult {
   result: unknown;
   /** The Schedule fired at a nominal time the task's DST policy leaves out: nothing ran. */
   dstSkipped?: true;
+  /** On a DST skip: the failures in a row before it, carried on to the next run. */
+  streak?: number;
+  /** How long the run waited for each of its groups' permits. */
+  groups?: GroupWait[];
 }
 
 /** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */

@@ -8,4 +8,6 @@ export const TASK_CHANGE_ERROR_TYPES = [
   'TaskOwnershipError',
   'TaskConflictError',
   'TaskValidationError',
+  'FireRunNotFoundError',
+  'FireRunStateError',
 ] as const;

@@ -8,6 +8,7 @@ export const workflowTypes = {
   alertState: 'alertState',
   deliverAlert: 'deliverAlert',
   watchdog: 'watchdog',
+  taskGroup: 'taskGroup',
 } as const;
 
 /** surecron's own workflows, which a task cannot name as its handler. */

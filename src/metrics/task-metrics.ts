@@ -5,7 +5,7 @@ export const taskOutcomes = ['succeeded', 'failed', 'cancelled', 'timed_out', 't
 export type TaskOutcome = (typeof taskOutcomes)[number];
 
 /** What became of one alert; the `result` label of `surecron_alerts_total`. */
-export const alertResults = ['sent', 'failed', 'silenced', 'deduplicated'] as const;
+export const alertResults = ['sent', 'failed', 'silenced', 'deduplicated', 'acknowledged'] as const;
 export type AlertResult = (typeof alertResults)[number];
 
 /** Every metric surecron's worker exposes, named as in the text format (counters with `_total`, histogram bases). */

@@ -1,22 +1,26 @@
 import type { Client, ScheduleSpecDescription, WorkflowExecutionInfo } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import { PERMIT_GRANTED_SIGNAL, type GroupKind, type PermitGrant } from '../contract/group.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { WATCHDOG_SCHEDULE_ID, workflowTypes } from '../contract/workflow-types.js';
-import { offsetAt } from '../cron/zone.js';
 import { listAudit, type AuditEntry } from '../tasks/audit.js';
 import { parseDuration } from '../tasks/duration.js';
 import { TaskNotFoundError } from '../tasks/errors.js';
 import { dstPolicyOf, scheduleFires, type DstEvent, type Fire } from '../tasks/fires.js';
-import { taskDefaults } from '../tasks/schedule.js';
+import { taskDefaults } from '../tasks/task-defaults.js';
 import { scheduleTimezone } from '../tasks/schedule-def.js';
 import type { ScheduleDef, TaskSpec } from '../tasks/spec.js';
 import type { TaskStore } from '../tasks/store.js';
 import { allPages, listExecutions, quote } from '../temporal/visibility.js';
+import { DST_REACH_MS, droppedInstants } from './dst-drops.js';
 import { PENDING_GRACE_MS, specTimeline, type SpecSegment } from './ledger.js';
-import { RunNotFoundError, runDetail, type Attempt } from './run-detail.js';
+import { eventTime, RunNotFoundError, runDetail, type Attempt } from './run-detail.js';
+import { listGroups } from './groups.js';
 import { listRuns, runsQuery, type Run } from './runs.js';
 
 const { EventType } = proto.temporal.api.enums.v1;
+
+export { droppedInstants };
 
 /** Every answer `explain` gives, most specific cause first. */
 export const explainVerdicts = [
@@ -42,6 +46,16 @@ export interface RunEvidence extends Run {
   pickedUpAt?: string;
   /** The identity of that worker (`pid@host`). */
   pickedUpBy?: string;
+  /** The run's concurrency and rate groups: when it asked each, and when (if yet) it was granted. */
+  groups?: GroupHold[];
+}
+
+/** A run's wait for one group's permit, from its history. */
+export interface GroupHold {
+  group: string;
+  kind: GroupKind;
+  requestedAt: string;
+  grantedAt?: string;
 }
 
 /** One round of the watchdog (its schedule starts one every 30 s on the deployment's task queue). */
@@ -123,27 +137,11 @@ const DAY = 86_400_000;
 export const LATE_START_MS = 2_000;
 /** The scheduler judges the catch-up window a moment before it starts the first catch-up run. */
 const SCHEDULER_SLACK_MS = 3_000;
-/** DST events lie within hours of the instants they concern. */
-const DST_REACH_MS = 3 * HOUR;
 /** How far the neighbouring fire times are looked for. */
 const NEIGHBOUR_REACH_MS = 5 * 366 * DAY;
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 const ms = (time: string | undefined): number | undefined => (time === undefined ? undefined : Date.parse(time));
-
-/** The instant(s) a DST event is about that no fire took place at: a skipped wall time, a repeat's second copy. */
-export function droppedInstants(event: DstEvent, zone: string): number[] {
-  const wallMs = Date.parse(`${event.wall}Z`);
-  const around = Date.parse(event.at);
-  // The wall time read with the offset before and after the transition.
-  const readings = [...new Set([offsetAt(around - DST_REACH_MS, zone), offsetAt(around + DST_REACH_MS, zone)])].map(
-    (offset) => wallMs - offset,
-  );
-  const fired = new Set(event.firedAt.map((time) => Date.parse(time)));
-  if (event.applied === 'skip' && fired.size === 0) return [...new Set([around, ...readings])];
-  if (event.applied === 'once' && event.change === 'repeat') return readings.filter((t) => !fired.has(t));
-  return [];
-}
 
 /** What `at` is under a schedule: one of its fires, a time a DST policy dropped, or neither (with neighbours). */
 export type InstantKind =
@@ -409,28 +407,118 @@ function explainRuns(facts: ExplainFacts, attempts: readonly Attempt[] | undefin
         },
       };
     }
+    const holding = run.groups?.find((hold) => !hold.grantedAt);
     return {
       verdict: 'running',
-      summary: `run ${run.workflowId} is running (attempt ${Math.max(run.attempts, attempts?.length ?? 0, 1)})`,
-      evidence: { run: runView(run), startLatenessMs, ...pickup, ...(attempts ? { attempts } : {}) },
+      summary: holding
+        ? `run ${run.workflowId} is waiting for a permit of ${holding.kind} group ${holding.group}, asked ${holding.requestedAt} (${seconds(now - Date.parse(holding.requestedAt))} s ago): late, not missed`
+        : `run ${run.workflowId} is running (attempt ${Math.max(run.attempts, attempts?.length ?? 0, 1)})`,
+      evidence: {
+        run: runView(run),
+        startLatenessMs,
+        ...pickup,
+        ...groupEvidence(run, now),
+        ...(attempts ? { attempts } : {}),
+      },
     };
   }
+  const waits = groupEvidence(run, now).groups?.filter((hold) => hold.waitedMs > 0) ?? [];
+  const waited = waits.map(
+    (hold) => `, after ${seconds(hold.waitedMs)} s waiting for ${hold.kind} group ${hold.group}`,
+  );
   return {
     verdict: 'ran',
-    summary: `run ${run.workflowId} ${run.status} after ${run.attempts} attempt(s), started ${(startLatenessMs / SECOND).toFixed(3)} s after its nominal time`,
-    evidence: { run: runView(run), outcome: run.status, startLatenessMs, ...pickup, ...(attempts ? { attempts } : {}) },
+    summary: `run ${run.workflowId} ${run.status} after ${run.attempts} attempt(s), started ${seconds(startLatenessMs)} s after its nominal time${waited.join('')}`,
+    evidence: {
+      run: runView(run),
+      outcome: run.status,
+      startLatenessMs,
+      ...pickup,
+      ...groupEvidence(run, now),
+      ...(attempts ? { attempts } : {}),
+    },
   };
 }
 
+const seconds = (ms: number): string => (ms / SECOND).toFixed(3);
+
+/** Each group the run asked: which held it, and for how long (until now, while it still waits). */
+function groupEvidence(run: RunEvidence, now: number) {
+  if (!run.groups) return {};
+  return {
+    groups: run.groups.map((hold) => ({
+      ...hold,
+      waitedMs: (hold.grantedAt ? Date.parse(hold.grantedAt) : now) - Date.parse(hold.requestedAt),
+    })),
+  };
+}
+
+/** A fire a DST policy decided (shifted, the first of a repeat) carries its event in the evidence. */
+const withDst = (explained: Explanation, fire: Fire): Explanation =>
+  fire.dst ? { ...explained, evidence: { ...explained.evidence, dst: fire.dst } } : explained;
+
+/** `dst_policy`: a fire the DST policy dropped; with `run`, the run the server started for it and `runTask` ended. */
+function dstVerdict(
+  event: DstEvent | undefined,
+  facts: ExplainFacts,
+  segment: SpecSegment,
+  spec: TaskSpec,
+  run?: RunEvidence,
+): Explanation {
+  const zone = scheduleTimezone(spec.schedule);
+  const copy = event?.applied === 'once' ? 'the second copy of the repeated' : 'the skipped';
+  const what = event
+    ? `${copy} wall time ${event.wall} (${zone}), as the DST policy says`
+    : `a nominal time in ${zone} the DST policy leaves out`;
+  return {
+    verdict: 'dst_policy',
+    summary: run ? `run ${run.workflowId} ended at once without running the handler: ${what}` : what,
+    evidence: {
+      ...(event ? { event } : {}),
+      policy: dstPolicyOf(spec.schedule),
+      timezone: zone,
+      specVersion: specVersion(facts.entries, segment),
+      ...(run
+        ? {
+            run: runView(run),
+            how: "the server fired at this nominal time; it lies in the DST skips of the run's input, so the run ended at once",
+          }
+        : {}),
+    },
+  };
+}
+
+/** A run the server started at a nominal time in the task's DST skips, which `runTask` ended at once. */
+function explainDstSkipped(facts: ExplainFacts, run: RunEvidence, segment: SpecSegment, spec: TaskSpec): Explanation {
+  const walk = facts.walk ?? scheduleFires;
+  const { dstEvents } = walk(spec.schedule, facts.at - DST_REACH_MS, facts.at + DST_REACH_MS + 1);
+  const zone = scheduleTimezone(spec.schedule);
+  const distance = (event: DstEvent) => Math.abs(Date.parse(event.at) - facts.at);
+  // The event whose dropped fire this is; else the nearest, whose correction the skip was.
+  const event =
+    dstEvents.find((e) => droppedInstants(e, zone).includes(facts.at)) ??
+    [...dstEvents].sort((a, b) => distance(a) - distance(b))[0];
+  return dstVerdict(event, facts, segment, spec, run);
+}
+
 /**
- * The verdict on one instant of a task from the gathered facts: its run(s) if it has any; else whether it was a
- * fire time of the spec then in force (or one a DST policy dropped); else why the fire has no run.
+ * The verdict on one instant of a task from the gathered facts: its run(s) if it has any (`dst_policy` for one that
+ * ended as a DST skip); else whether it was a fire time of the spec then in force (or one a DST policy dropped);
+ * else why the fire has no run.
  */
 export function explainInstant(facts: ExplainFacts, attempts?: readonly Attempt[]): Explanation {
   const { at, now, entries } = facts;
-  if (facts.runs.length > 0) return explainRuns(facts, attempts);
   const segments = specTimeline(entries, Math.max(now, at) + 1);
   const segment = segments.find((s) => s.from < at && at <= s.to);
+  const [only] = facts.runs;
+  if (facts.runs.length === 1 && only?.status === 'dst_skipped' && segment?.spec) {
+    return explainDstSkipped(facts, only, segment, segment.spec);
+  }
+  if (facts.runs.length > 0) {
+    const explained = explainRuns(facts, attempts);
+    const kind = segment?.spec ? classifyInstant(segment.spec.schedule, at, facts.walk) : undefined;
+    return kind?.kind === 'fire' ? withDst(explained, kind.fire) : explained;
+  }
   if (!segment?.spec) {
     const first = sorted(entries)[0];
     return {
@@ -448,19 +536,7 @@ export function explainInstant(facts: ExplainFacts, attempts?: readonly Attempt[
   }
   const spec = segment.spec;
   const kind = classifyInstant(spec.schedule, at, facts.walk);
-  if (kind.kind === 'dst') {
-    const copy = kind.event.applied === 'once' ? 'the second copy of the repeated' : 'the skipped';
-    return {
-      verdict: 'dst_policy',
-      summary: `${copy} wall time ${kind.event.wall} (${scheduleTimezone(spec.schedule)}), as the DST policy says`,
-      evidence: {
-        event: kind.event,
-        policy: dstPolicyOf(spec.schedule),
-        timezone: scheduleTimezone(spec.schedule),
-        specVersion: specVersion(entries, segment),
-      },
-    };
-  }
+  if (kind.kind === 'dst') return dstVerdict(kind.event, facts, segment, spec);
   if (kind.kind === 'none') {
     return {
       verdict: 'not_a_fire_time',
@@ -472,26 +548,60 @@ export function explainInstant(facts: ExplainFacts, attempts?: readonly Attempt[
       },
     };
   }
-  const explained = explainNoRun(facts, segment, spec);
-  return kind.fire.dst ? { ...explained, evidence: { ...explained.evidence, dst: kind.fire.dst } } : explained;
+  return withDst(explainNoRun(facts, segment, spec), kind.fire);
 }
 
-/** When a worker first took an execution's workflow task, and which, from the head of its history. */
+/**
+ * From an execution's history: when a worker first took its workflow task, and which; and, for a run in groups,
+ * each permit its groups granted it: when the group got its request, and when it granted it.
+ */
 async function pickup(client: Client, workflowId: string, runId: string) {
   const history = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
     execution: { workflowId, runId },
-    maximumPageSize: 10,
+    maximumPageSize: 200,
   });
-  const event = history.history?.events?.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
-  if (!event?.eventTime) return {};
-  const at = Number(event.eventTime.seconds ?? 0) * 1000 + Math.floor((event.eventTime.nanos ?? 0) / 1e6);
-  const identity = event.workflowTaskStartedEventAttributes?.identity;
-  return { pickedUpAt: new Date(at).toISOString(), ...(identity ? { pickedUpBy: identity } : {}) };
+  const events = history.history?.events ?? [];
+  const { payloadConverter } = client.options.loadedDataConverter;
+  const groups: GroupHold[] = [];
+  for (const event of events) {
+    const signal = event.workflowExecutionSignaledEventAttributes;
+    if (signal?.signalName !== PERMIT_GRANTED_SIGNAL) continue;
+    const [payload] = signal.input?.payloads ?? [];
+    const { group, kind, askedAt } = payloadConverter.fromPayload<PermitGrant>(payload as never);
+    // A grant sent again (the run asked again after a retry) is the same permit.
+    if (groups.some((hold) => hold.group === group && hold.kind === kind)) continue;
+    groups.push({ group, kind, requestedAt: askedAt, grantedAt: eventTime(event) });
+  }
+  const event = events.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+  const identity = event?.workflowTaskStartedEventAttributes?.identity;
+  return {
+    ...(event?.eventTime ? { pickedUpAt: eventTime(event) } : {}),
+    ...(event?.eventTime && identity ? { pickedUpBy: identity } : {}),
+    ...(groups.length ? { groups } : {}),
+  };
 }
 
-async function withPickup(client: Client, run: Run): Promise<RunEvidence> {
-  return { ...run, ...(await pickup(client, run.workflowId, run.runId)) };
+async function withPickup(client: Client, run: Run, waiting: ReadonlyMap<string, GroupHold[]>): Promise<RunEvidence> {
+  const seen = await pickup(client, run.workflowId, run.runId);
+  const holds = [...(seen.groups ?? []), ...(waiting.get(run.workflowId) ?? [])];
+  return { ...run, ...seen, ...(holds.length ? { groups: holds } : {}) };
+}
+
+/**
+ * The runs waiting for a permit right now, by workflow id, as their groups hold them. Their workflows answer the
+ * query through a worker: without one, nothing is known to wait (explain then says `running`, or `no_worker`).
+ */
+async function waitingInGroups(client: Client, taskQueue: string): Promise<Map<string, GroupHold[]>> {
+  const groups = await listGroups(client, taskQueue).catch(() => []);
+  const waiting = new Map<string, GroupHold[]>();
+  for (const { group, kind, waitingRuns } of groups) {
+    for (const run of waitingRuns) {
+      const hold = { group, kind, requestedAt: new Date(run.askedAt).toISOString() };
+      waiting.set(run.workflowId, [...(waiting.get(run.workflowId) ?? []), hold]);
+    }
+  }
+  return waiting;
 }
 
 /**
@@ -578,6 +688,10 @@ async function gatherFacts(
       (run.closedAt === undefined || Date.parse(run.closedAt) > at),
   );
   const latestGoing = going.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)).at(-1);
+  const waiting =
+    latestGoing || runs.some((run) => run.status === 'running')
+      ? await waitingInGroups(client, store.taskQueue)
+      : new Map<string, GroupHold[]>();
 
   const runQuery = runsQuery(taskId);
   const watchdogQuery =
@@ -621,8 +735,8 @@ async function gatherFacts(
     at,
     now,
     entries,
-    runs: await Promise.all(runs.map((run) => withPickup(client, run))),
-    going: latestGoing ? [await withPickup(client, latestGoing)] : [],
+    runs: await Promise.all(runs.map((run) => withPickup(client, run, waiting))),
+    going: latestGoing ? [await withPickup(client, latestGoing, waiting)] : [],
     runStarts: { before: starts(runBefore), after: starts(runAfter) },
     schedule,
     starts: {

@@ -2,7 +2,13 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createHash } from 'node:crypto';
 import { formatInstant, type HandlerDef } from '../contract/run.js';
 import { toRunInput } from '../tasks/schedule.js';
-import { taskSpecSchema, type RetryDef, type TimeoutsDef } from '../tasks/spec.js';
+import {
+  taskSpecSchema,
+  type ConcurrencyDef,
+  type RateLimitDef,
+  type RetryDef,
+  type TimeoutsDef,
+} from '../tasks/spec.js';
 import { startRunTask } from '../tasks/start-run.js';
 import { toRun, type Run } from './runs.js';
 
@@ -13,6 +19,9 @@ export interface JobRequest {
   runAt?: string;
   retry?: RetryDef;
   timeouts?: TimeoutsDef;
+  /** Shares a group's limits with tasks (and other jobs) of the group. */
+  concurrency?: ConcurrencyDef;
+  rateLimit?: RateLimitDef;
 }
 
 /** Thrown when no job has the given id. */
@@ -48,6 +57,8 @@ export async function submitJob(client: Client, taskQueue: string, request: JobR
     handler,
     retry: request.retry,
     timeouts: request.timeouts,
+    concurrency: request.concurrency,
+    rateLimit: request.rateLimit,
   });
   const runAt = request.runAt ? new Date(request.runAt) : now;
   await startRunTask(client, {

@@ -3,6 +3,7 @@ import { allPages } from '../temporal/visibility.js';
 import { previewSchedule } from '../tasks/preview.js';
 import { listAudit, type AuditEntry } from '../tasks/audit.js';
 import type { TaskSpec } from '../tasks/spec.js';
+import { policyDrops, type DstDrop } from './dst-drops.js';
 import { listRuns, type Run } from './runs.js';
 
 export const ledgerOutcomes = [
@@ -13,6 +14,7 @@ export const ledgerOutcomes = [
   'skipped_overlap',
   'missed',
   'paused',
+  'dst_skipped',
 ] as const;
 export type LedgerOutcome = (typeof ledgerOutcomes)[number];
 
@@ -21,6 +23,10 @@ export interface LedgerItem {
   outcome: LedgerOutcome;
   workflowId?: string;
   attempts?: number;
+  /** A fire retried by hand (a dead letter's `retry`): every run of it, oldest first; the outcome is the best. */
+  tries?: { runId: string; status: string; attempts: number; trigger: string; startedAt: string }[];
+  /** With `dst_skipped`: what the DST policy did, as the preview says it. */
+  dst?: string;
 }
 
 export interface LedgerSummary {
@@ -31,6 +37,8 @@ export interface LedgerSummary {
   skipped: number;
   missed: number;
   duplicates: number;
+  /** Fires the DST policy dropped (`dst_skipped`): never expected, never missed. */
+  dstSkipped: number;
 }
 
 /** The task as it was over a stretch of time, rebuilt from the audit trail. */
@@ -55,12 +63,18 @@ const dropsWhenBusy = new Set<TaskSpec['overlap']>(['skip', 'buffer_one']);
 
 /**
  * True when a fire at `at` without a run of its own was dropped by the overlap policy: another run of the task was
- * going then, under `skip` (or `buffer_one` beyond the one it keeps).
+ * going then, under `skip` (or `buffer_one` beyond the one it keeps). A run holds the schedule from its nominal time
+ * on, not only from its start: a buffered fire starts when the run before it ends, and the scheduler takes the fire
+ * due at that same instant after it.
  */
 export function skippedByOverlap(overlap: TaskSpec['overlap'], runs: readonly Run[], at: number): boolean {
   return (
     dropsWhenBusy.has(overlap) &&
-    runs.some((run) => Date.parse(run.startedAt) <= at && (run.closedAt === undefined || Date.parse(run.closedAt) > at))
+    runs.some(
+      (run) =>
+        Math.min(Date.parse(run.nominalTime), Date.parse(run.startedAt)) <= at &&
+        (run.closedAt === undefined || Date.parse(run.closedAt) > at),
+    )
   );
 }
 /** Upper bound of fires one ledger request lists. */
@@ -141,6 +155,45 @@ export function expectedFires(segments: readonly SpecSegment[], from: number, to
   return fires.sort((a, b) => a.at - b.at);
 }
 
+/** Every fire the segments' DST policies dropped in [from, to), owned by segments as in {@link expectedFires}. */
+export function expectedDrops(segments: readonly SpecSegment[], from: number, to: number): DstDrop[] {
+  return segments.flatMap((segment) =>
+    segment.spec
+      ? policyDrops(segment.spec.schedule, Math.max(from, segment.from + 1), Math.min(to, segment.to + 1))
+      : [],
+  );
+}
+
+const isoTime = (at: number): string => new Date(at).toISOString().replace('.000Z', 'Z');
+
+/**
+ * One `dst_skipped` item per dropped fire (with the run the server started for it, if any) and per other run
+ * `runTask` ended as a DST skip with its nominal time in `window`; `taken` runs already have their fire's item.
+ */
+function dstSkippedItems(
+  drops: readonly DstDrop[],
+  runs: readonly Run[],
+  taken: ReadonlySet<string>,
+  window?: { from: number; to: number },
+): LedgerItem[] {
+  const inWindow = (at: number) => !window || (at >= window.from && at < window.to);
+  const left = runs.filter(
+    (run) => run.status === 'dst_skipped' && !taken.has(run.workflowId) && inWindow(Date.parse(run.nominalTime)),
+  );
+  const item = (nominalTime: string, run?: Run, dst?: string): LedgerItem => ({
+    nominalTime,
+    outcome: 'dst_skipped',
+    ...(run ? { workflowId: run.workflowId, attempts: 0 } : {}),
+    ...(dst ? { dst } : {}),
+  });
+  const items = drops.map((drop) => {
+    const index = left.findIndex((run) => drop.instants.includes(Date.parse(run.nominalTime)));
+    const [run] = index < 0 ? [] : left.splice(index, 1);
+    return item(run ? run.nominalTime : isoTime(drop.at), run, drop.note);
+  });
+  return [...items, ...left.map((run) => item(run.nominalTime, run))];
+}
+
 const rank: Record<Run['status'], number> = {
   succeeded: 0,
   running: 1,
@@ -148,6 +201,7 @@ const rank: Record<Run['status'], number> = {
   timed_out: 2,
   cancelled: 3,
   terminated: 3,
+  dst_skipped: 1,
 };
 
 /**
@@ -155,12 +209,14 @@ const rank: Record<Run['status'], number> = {
  * failed duplicate). Without one it is paused if the task was paused then; skipped if another run of the task was
  * going at that moment under an overlap policy that drops such fires (`skip`, `buffer_one` beyond the one it
  * keeps); pending while younger than `PENDING_GRACE_MS`; missed otherwise. Nominal times with more than one run count
- * as duplicates.
+ * as duplicates. Fires the DST policy dropped (`drops`) and runs ended as DST skips (nominal time in `window`) are
+ * listed `dst_skipped`, outside `expected`.
  */
 export function buildLedger(
   fires: readonly ExpectedFire[],
   runs: readonly Run[],
   now: number,
+  { drops = [], window }: { drops?: readonly DstDrop[]; window?: { from: number; to: number } } = {},
 ): { items: LedgerItem[]; summary: LedgerSummary } {
   const byNominal = new Map<number, Run[]>();
   for (const run of runs) {
@@ -175,20 +231,46 @@ export function buildLedger(
     skipped: 0,
     missed: 0,
     duplicates: 0,
+    dstSkipped: 0,
   };
+  const taken = new Set<string>();
   const items = fires.map(({ at, paused, overlap }): LedgerItem => {
     const nominalTime = new Date(at).toISOString().replace('.000Z', 'Z');
     const matched = (byNominal.get(at) ?? []).sort((a, b) => rank[a.status] - rank[b.status]);
     if (!paused) summary.expected += 1;
-    if (matched.length > 1) summary.duplicates += 1;
+    // A dead letter's retry is another try of its fire, not a duplicate.
+    if (matched.filter((each) => each.trigger !== 'retry').length > 1) summary.duplicates += 1;
     const [run] = matched;
+    for (const each of matched) taken.add(each.workflowId);
+    const tries = matched.some((each) => each.trigger === 'retry')
+      ? matched.filter((each) => each.workflowId === run?.workflowId)
+      : [];
     if (run) {
       const outcome: LedgerOutcome =
-        run.status === 'succeeded' ? 'succeeded' : run.status === 'running' ? 'running' : 'failed';
+        run.status === 'succeeded' || run.status === 'running' || run.status === 'dst_skipped' ? run.status : 'failed';
       if (outcome === 'succeeded') summary.succeeded += 1;
       else if (outcome === 'running') summary.running += 1;
+      else if (outcome === 'dst_skipped') summary.dstSkipped += 1;
       else summary.failed += 1;
-      return { nominalTime, outcome, workflowId: run.workflowId, attempts: run.attempts };
+      return {
+        nominalTime,
+        outcome,
+        workflowId: run.workflowId,
+        attempts: run.attempts,
+        ...(tries.length > 1
+          ? {
+              tries: tries
+                .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))
+                .map(({ runId, status, attempts, trigger, startedAt }) => ({
+                  runId,
+                  status,
+                  attempts,
+                  trigger,
+                  startedAt,
+                })),
+            }
+          : {}),
+      };
     }
     if (paused) return { nominalTime, outcome: 'paused' };
     if (skippedByOverlap(overlap, runs, at)) {
@@ -199,7 +281,12 @@ export function buildLedger(
     summary.missed += 1;
     return { nominalTime, outcome: 'missed' };
   });
-  return { items, summary };
+  const skipped = dstSkippedItems(drops, runs, taken, window);
+  summary.dstSkipped += skipped.length;
+  return {
+    items: [...items, ...skipped].sort((a, b) => Date.parse(a.nominalTime) - Date.parse(b.nominalTime)),
+    summary,
+  };
 }
 
 /**
@@ -210,9 +297,11 @@ export function buildLedger(
  */
 export async function taskLedger(client: Client, taskId: string, from: Date, to: Date, now = new Date()) {
   const entries = await allPages((pageToken) => listAudit(client, { taskId, to, pageToken, pageSize: 1000 }));
-  const fires = expectedFires(specTimeline(entries, to.getTime()), from.getTime(), to.getTime());
+  const segments = specTimeline(entries, to.getTime());
+  const window = { from: from.getTime(), to: to.getTime() };
+  const fires = expectedFires(segments, window.from, window.to);
   const runs = await allPages((pageToken) =>
     listRuns(client, taskId, { pageToken, pageSize: 1000, includeErrors: false, activeIn: { from, to } }),
   );
-  return buildLedger(fires, runs, now.getTime());
+  return buildLedger(fires, runs, now.getTime(), { drops: expectedDrops(segments, window.from, window.to), window });
 }

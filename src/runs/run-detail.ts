@@ -29,7 +29,11 @@ export interface RunDetail extends Run {
   result?: unknown;
 }
 
-const eventTime = (event: HistoryEvent): string =>
+/** The marker a local activity's end is recorded with. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/** When a history event happened, as ISO 8601. */
+export const eventTime = (event: HistoryEvent): string =>
   new Date(
     Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6),
   ).toISOString();
@@ -54,7 +58,26 @@ export async function runDetail(client: Client, workflowId: string): Promise<Run
   const history = await handle.fetchHistory();
   let input: unknown;
   const attempts: Attempt[] = [];
+  // A local attempt leaves no activity events but a marker: its failure, or its success (numbered in the result).
+  let markerAt: string | undefined;
+  // Retries after a failed local attempt are an activity numbered from 1 by the server, from 2 by the run.
+  let localFailures = 0;
   for (const event of history.events ?? []) {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
+      if (!marker.failure) markerAt = eventTime(event);
+      else {
+        const data = converter.fromPayload<{ attempt?: number }>(marker.details?.data?.payloads?.[0] ?? {});
+        const error = marker.failure.cause?.message ?? marker.failure.message ?? undefined;
+        localFailures += 1;
+        attempts.push({
+          attempt: data.attempt ?? 1,
+          at: eventTime(event),
+          outcome: 'failed',
+          ...(error ? { error } : {}),
+        });
+      }
+    }
     const started = event.workflowExecutionStartedEventAttributes;
     if (started) input = converter.fromPayload<RunTaskInput>(started.input?.payloads?.[0] ?? {});
     const signal = event.workflowExecutionSignaledEventAttributes;
@@ -63,8 +86,9 @@ export async function runDetail(client: Client, workflowId: string): Promise<Run
       attempts.push({ attempt: failure.attempt, at: failure.at, outcome: 'failed', error: failure.message });
     }
     const activityStarted = event.activityTaskStartedEventAttributes;
-    if (activityStarted && !attempts.some((a) => a.attempt === activityStarted.attempt)) {
-      attempts.push({ attempt: activityStarted.attempt ?? 1, at: eventTime(event), outcome: 'running' });
+    const number = (activityStarted?.attempt ?? 1) + localFailures;
+    if (activityStarted && !attempts.some((a) => a.attempt === number)) {
+      attempts.push({ attempt: number, at: eventTime(event), outcome: 'running' });
     }
     if (event.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
       const last = attempts.at(-1);
@@ -72,7 +96,13 @@ export async function runDetail(client: Client, workflowId: string): Promise<Run
     }
   }
   let result: unknown;
-  if (run.status === 'succeeded') result = ((await handle.result()) as { result?: unknown } | undefined)?.result;
+  if (run.status === 'succeeded') {
+    const output = (await handle.result()) as { result?: unknown; attempt?: number } | undefined;
+    result = output?.result;
+    const attempt = output?.attempt;
+    if (markerAt && attempt && !attempts.some((a) => a.attempt === attempt))
+      attempts.push({ attempt, at: markerAt, outcome: 'succeeded' });
+  }
   const detail: RunDetail = { ...run, input, attemptsDetail: attempts.sort((a, b) => a.attempt - b.attempt) };
   if (result !== undefined) detail.result = result;
   return detail;

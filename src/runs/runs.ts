@@ -1,5 +1,6 @@
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { listExecutions, quote } from '../temporal/visibility.js';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { listExecutions, quote, quoteList } from '../temporal/visibility.js';
 import proto from '@temporalio/proto';
 
 const { temporal } = proto;
@@ -7,7 +8,16 @@ import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { formatInstant, type RunTrigger } from '../contract/run.js';
 import { workflowTypes } from '../contract/workflow-types.js';
 
-export const runStatuses = ['running', 'succeeded', 'failed', 'cancelled', 'terminated', 'timed_out'] as const;
+/** `dst_skipped`: a run the task's DST policy left out, ended at once without running the handler. */
+export const runStatuses = [
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'terminated',
+  'timed_out',
+  'dst_skipped',
+] as const;
 export type RunStatus = (typeof runStatuses)[number];
 
 /** One run of a task: one `runTask` workflow execution. */
@@ -33,13 +43,16 @@ const statusByName: Record<string, RunStatus> = {
   CONTINUED_AS_NEW: 'succeeded',
 };
 
-const visibilityStatus: Record<RunStatus, string> = {
-  running: 'Running',
-  succeeded: 'Completed',
-  failed: 'Failed',
-  cancelled: 'Canceled',
-  terminated: 'Terminated',
-  timed_out: 'TimedOut',
+const attempts = searchAttributeKeys.attempts.name;
+/** The visibility clause selecting runs of a status; a DST skip is a completed run with 0 attempts. */
+const statusClause: Record<RunStatus, string> = {
+  running: `ExecutionStatus = 'Running'`,
+  succeeded: `ExecutionStatus = 'Completed' AND (${attempts} IS NULL OR ${attempts} != 0)`,
+  failed: `ExecutionStatus = 'Failed'`,
+  cancelled: `ExecutionStatus = 'Canceled'`,
+  terminated: `ExecutionStatus = 'Terminated'`,
+  timed_out: `ExecutionStatus = 'TimedOut'`,
+  dst_skipped: `ExecutionStatus = 'Completed' AND ${attempts} = 0`,
 };
 
 export interface RunQuery {
@@ -53,6 +66,8 @@ export interface RunQuery {
   includeErrors?: boolean;
   /** Runs whose nominal time is in [from, to) or that were running at some instant of it. */
   activeIn?: { from: Date; to: Date };
+  /** With a task queue: only these tasks' runs (an empty list selects none). */
+  taskIds?: readonly string[];
 }
 
 /** The visibility query selecting a task's runs, or with `taskQueue` every run of a deployment. */
@@ -63,7 +78,11 @@ export function runsQuery(taskId: string | { taskQueue: string }, query: RunQuer
       : `TaskQueue = ${quote(taskId.taskQueue)}`,
     `WorkflowType = '${workflowTypes.runTask}'`,
   ];
-  if (query.status) clauses.push(`ExecutionStatus = ${quote(visibilityStatus[query.status])}`);
+  if (query.status) clauses.push(statusClause[query.status]);
+  if (query.taskIds)
+    clauses.push(
+      query.taskIds.length ? `${searchAttributeKeys.taskId.name} IN ${quoteList(query.taskIds)}` : "WorkflowId = ''",
+    );
   // A scheduled run gets SurecronNominalTime when it first executes; until a worker picks it up, only the
   // server's TemporalScheduledStartTime tells its nominal time.
   const nominal = (op: string, at: Date): string =>
@@ -82,19 +101,31 @@ export function runsQuery(taskId: string | { taskQueue: string }, query: RunQuer
   return clauses.join(' AND ');
 }
 
-async function failureMessage(client: Client, execution: WorkflowExecutionInfo): Promise<string | undefined> {
+/**
+ * How a run ended badly, from its close event: the message (a failure's, a timeout's, a termination's reason) and,
+ * for a failed run, the handler's error type (the `cause` the run's `TaskRunFailed` failure carries).
+ */
+export async function closeFailure(
+  client: Client,
+  execution: { workflowId: string; runId: string },
+): Promise<{ message?: string; errorType?: string }> {
   const history = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
     execution: { workflowId: execution.workflowId, runId: execution.runId },
     historyEventFilterType: temporal.api.enums.v1.HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT,
   });
   const event = history.history?.events?.[0];
-  return (
-    event?.workflowExecutionFailedEventAttributes?.failure?.message ??
+  const failure = event?.workflowExecutionFailedEventAttributes?.failure;
+  const message =
+    failure?.message ??
     (event?.workflowExecutionTimedOutEventAttributes ? 'run timed out' : undefined) ??
     event?.workflowExecutionTerminatedEventAttributes?.reason ??
-    undefined
-  );
+    undefined;
+  const [detail] = failure?.applicationFailureInfo?.details?.payloads ?? [];
+  const cause = detail
+    ? defaultPayloadConverter.fromPayload<{ cause?: unknown } | undefined>(detail)?.cause
+    : undefined;
+  return { ...(message ? { message } : {}), ...(typeof cause === 'string' ? { errorType: cause } : {}) };
 }
 
 /** Maps a workflow execution to a Run. */
@@ -104,14 +135,16 @@ export function toRun(execution: Omit<WorkflowExecutionInfo, 'raw'>): Run {
     attributes.get(searchAttributeKeys.nominalTime) ??
     attributes.get(searchAttributeKeys.scheduledStartTime) ??
     execution.startTime;
+  const attempted = attributes.get(searchAttributeKeys.attempts);
+  const status = statusByName[execution.status.name] ?? 'running';
   return {
     workflowId: execution.workflowId,
     runId: execution.runId,
     nominalTime: formatInstant(nominal),
     startedAt: execution.startTime.toISOString(),
     ...(execution.closeTime ? { closedAt: execution.closeTime.toISOString() } : {}),
-    status: statusByName[execution.status.name] ?? 'running',
-    attempts: attributes.get(searchAttributeKeys.attempts) ?? (execution.status.name === 'RUNNING' ? 0 : 1),
+    status: status === 'succeeded' && attempted === 0 ? 'dst_skipped' : status,
+    attempts: attempted ?? (execution.status.name === 'RUNNING' ? 0 : 1),
     trigger: (attributes.get(searchAttributeKeys.trigger) as RunTrigger | undefined) ?? 'schedule',
   };
 }
@@ -133,8 +166,8 @@ export async function listRuns(
         query.includeErrors !== false &&
         (run.status === 'failed' || run.status === 'timed_out' || run.status === 'terminated')
       ) {
-        const error = await failureMessage(client, execution);
-        if (error) run.error = error;
+        const { message } = await closeFailure(client, execution);
+        if (message) run.error = message;
       }
       return run;
     }),

@@ -22,13 +22,18 @@ export interface TaskWriter {
   replace(spec: TaskSpec, source: TaskSource): Promise<boolean>;
   delete(id: string, source?: TaskSource): Promise<void>;
   listIds(source?: TaskSource): Promise<string[]>;
+  /** Writes this writer takes at once, when the caller sets none (default 8). */
+  concurrency?: number;
 }
 
 export interface ApplyOptions {
   /** Delete tasks of this source that are no longer declared. */
   prune?: boolean;
   source?: TaskSource;
-  /** Tasks written at once (default 8): large applies are bound by round trips, not by the server. */
+  /**
+   * Tasks written at once (default: the writer's own, else 8): large applies are bound by round trips, not by the
+   * server. The audited writer takes many, as its concurrent changes share batch audit entries.
+   */
   concurrency?: number;
 }
 
@@ -84,7 +89,7 @@ export async function applyTasks(
       duplicates.map(({ id, index }) => ({ path: `tasks.${index}.id`, message: `task id ${id} is declared twice` })),
     );
   }
-  const limit = pLimit(options.concurrency ?? 8);
+  const limit = pLimit(options.concurrency ?? store.concurrency ?? 8);
   const outcomes = await settle(specs.map((spec) => limit(() => applyOne(store, spec, source))));
   specs.forEach((spec, i) => {
     const outcome = outcomes[i] as Outcome;

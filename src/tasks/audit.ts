@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { listExecutions, quote } from '../temporal/visibility.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
-import type { TaskAction } from './changes.js';
+import type { AuditItem, TaskAction } from './changes.js';
 import { workflowTypes } from '../contract/workflow-types.js';
 
 /** One entry of the audit trail. */
@@ -26,10 +26,16 @@ export interface AuditQuery {
   taskQueue?: string;
 }
 
+const beforeAfter = ({ before, after }: { before?: unknown; after?: unknown }) => ({
+  ...(before !== undefined ? { before } : {}),
+  ...(after !== undefined ? { after } : {}),
+});
+
 /**
  * The audit trail, newest first. Each entry is a completed `taskChange` workflow execution (or a backfill still
  * running its fires), read from Temporal's visibility store: durable, shared by every API instance, kept as long as
- * the namespace's retention.
+ * the namespace's retention. A batch entry (one execution that changed many tasks) yields one entry per task, each
+ * with its own time; a page holds `pageSize` executions, so it may hold more entries than that.
  */
 export async function listAudit(
   client: Client,
@@ -42,7 +48,11 @@ export async function listAudit(
     `(ExecutionStatus = 'Completed' OR (${searchAttributeKeys.action.name} = 'backfill' AND ${running}))`,
   ];
   if (query.taskQueue) clauses.push(`TaskQueue = ${quote(query.taskQueue)}`);
-  if (query.taskId) clauses.push(`${searchAttributeKeys.taskId.name} = ${quote(query.taskId)}`);
+  // A batch entry lists every task it touched in SurecronTaskIds; older entries carry only SurecronTaskId.
+  if (query.taskId) {
+    const id = quote(query.taskId);
+    clauses.push(`(${searchAttributeKeys.taskIds.name} = ${id} OR ${searchAttributeKeys.taskId.name} = ${id})`);
+  }
   // An entry's time lies between its execution's start and close: select by those, then keep exactly [from, to).
   if (query.from) clauses.push(`(CloseTime >= ${quote(query.from.toISOString())} OR ${running})`);
   if (query.to) clauses.push(`StartTime < ${quote(query.to.toISOString())}`);
@@ -51,17 +61,28 @@ export async function listAudit(
     (!query.from || Date.parse(entry.at) >= query.from.getTime()) &&
     (!query.to || Date.parse(entry.at) < query.to.getTime());
   const items = page.executions
-    .map((execution): AuditEntry => {
+    .flatMap((execution): AuditEntry[] => {
       const attributes = execution.typedSearchAttributes;
-      const audit = execution.memo?.audit as { before?: unknown; after?: unknown; appliedAt?: string } | undefined;
-      return {
-        at: audit?.appliedAt ?? (execution.closeTime ?? execution.startTime).toISOString(),
-        actor: attributes.get(searchAttributeKeys.actor) ?? 'unknown',
-        action: (attributes.get(searchAttributeKeys.action) ?? 'update') as TaskAction,
-        taskId: attributes.get(searchAttributeKeys.taskId) ?? '',
-        ...(audit?.before !== undefined ? { before: audit.before } : {}),
-        ...(audit?.after !== undefined ? { after: audit.after } : {}),
-      };
+      const audit = execution.memo?.audit as
+        { before?: unknown; after?: unknown; appliedAt?: string; items?: AuditItem[] } | undefined;
+      const actor = attributes.get(searchAttributeKeys.actor) ?? 'unknown';
+      const action = (attributes.get(searchAttributeKeys.action) ?? 'update') as TaskAction;
+      // A batch entry: one entry per task it changed, each at its own write time, newest first like the trail.
+      if (audit?.items) {
+        return audit.items
+          .filter((item) => !query.taskId || item.taskId === query.taskId)
+          .map((item) => ({ at: item.at, actor, action, taskId: item.taskId, ...beforeAfter(item) }))
+          .sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+      }
+      return [
+        {
+          at: audit?.appliedAt ?? (execution.closeTime ?? execution.startTime).toISOString(),
+          actor,
+          action,
+          taskId: attributes.get(searchAttributeKeys.taskId) ?? '',
+          ...beforeAfter(audit ?? {}),
+        },
+      ];
     })
     .filter(inWindow);
   return { items, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };

@@ -1,7 +1,13 @@
 import type { RunTaskInput } from '../contract/run.js';
 import { backfillTimes } from './backfill.js';
-import type { TaskAction, TaskChange, TaskChangeResult } from './changes.js';
-import { TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
+import type { FireRunView, RunRef, TaskAction, TaskChange, TaskChangeResult } from './changes.js';
+import {
+  FireRunNotFoundError,
+  FireRunStateError,
+  TaskExistsError,
+  TaskNotFoundError,
+  TaskOwnershipError,
+} from './errors.js';
 import { redactSpec } from './redact.js';
 import { specHash, toRunInput, type TaskSource } from './schedule.js';
 import type { TaskSpec } from './spec.js';
@@ -25,6 +31,11 @@ export interface ChangeContext {
     workflowId: string,
     input: RunTaskInput & { nominalTime: string; trigger: 'manual' },
   ) => Promise<{ workflowId: string; runId: string }>;
+  /** Reads and restarts the runs of fires (`retry`, `resolve`). */
+  runs: {
+    read(run: RunRef): Promise<FireRunView | undefined>;
+    restart(workflowId: string, input: RunTaskInput & { nominalTime: string; trigger: 'retry' }): Promise<RunRef>;
+  };
 }
 
 type ActionOf<A extends TaskAction> = TimedChange & { action: A };
@@ -111,6 +122,59 @@ const trigger: Action<'trigger'> = async (change, { store, startRun }) => {
   return { run };
 };
 
+/**
+ * The run a retry or resolve names, read; a dead letter is one of this task that failed, is the latest run of its
+ * fire, and was not resolved.
+ * @throws {FireRunNotFoundError}
+ */
+async function readRun(change: ActionOf<'retry' | 'resolve'>, { runs }: ChangeContext): Promise<FireRunView> {
+  const run = await runs.read(change.run);
+  if (!run || run.taskId !== change.taskId) throw new FireRunNotFoundError(change.run.workflowId);
+  return run;
+}
+
+/** @throws {FireRunStateError} unless `run` (read for `change`) is a dead letter. */
+function assertDeadLetter(change: ActionOf<'retry' | 'resolve'>, run: FireRunView): void {
+  if (run.status !== 'failed') throw new FireRunStateError(change.run.workflowId, `its run is ${run.status}`);
+  if (run.latestRunId !== change.run.runId)
+    throw new FireRunStateError(change.run.workflowId, `run ${change.run.runId} was retried since`);
+  if (run.resolved) throw new FireRunStateError(change.run.workflowId, 'it was resolved');
+}
+
+/**
+ * A new run of a dead letter's fire: same workflow id, nominal time and idempotency key, with the task's current
+ * spec or the failed run's own input. A retried attempt whose first try started the run finds it.
+ */
+const retry: Action<'retry'> = async (change, context) => {
+  const { runs, store, attempt } = context;
+  const run = await readRun(change, context);
+  // A retried attempt whose first try started the new run: that run is now the fire's latest.
+  if (attempt > 1 && run.latestRunId !== change.run.runId)
+    return { run: { workflowId: change.run.workflowId, runId: run.latestRunId } };
+  assertDeadLetter(change, run);
+  const input = change.spec === 'current' ? toRunInput((await store.get(change.taskId)).spec) : run.input;
+  const started = await runs.restart(change.run.workflowId, {
+    ...input,
+    nominalTime: run.nominalTime,
+    idempotencyKey: run.idempotencyKey,
+    trigger: 'retry',
+  });
+  return {
+    before: { run: change.run, status: 'failed' },
+    after: { run: started, spec: change.spec },
+    run: started,
+  };
+};
+
+/** A dead letter acknowledged by hand: the audit entry (listing the run) is the record; the run leaves the list. */
+const resolve: Action<'resolve'> = async (change, context) => {
+  assertDeadLetter(change, await readRun(change, context));
+  return {
+    before: { run: change.run, status: 'failed' },
+    after: { run: change.run, resolved: true, note: change.note },
+  };
+};
+
 /** Works out a backfill's fire times; the workflow starts their runs. */
 const backfill: Action<'backfill'> = async (change, { store }) => {
   const current = await store.get(change.taskId);
@@ -127,6 +191,8 @@ const actions: { [A in TaskAction]: Action<A> } = {
   resume: setPaused,
   trigger,
   backfill,
+  retry,
+  resolve,
 };
 
 /**

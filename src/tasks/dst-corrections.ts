@@ -14,7 +14,7 @@
  */
 import { transitionsBetween } from '../cron/tz.js';
 import { firesBetween } from './fires.js';
-import { scheduleTimezone } from './schedule-def.js';
+import { scheduleTimezone, serverTimezone } from './schedule-def.js';
 import type { ScheduleDef } from './spec.js';
 
 const DAY = 86_400_000;
@@ -26,7 +26,24 @@ export const DST_REFRESH_MS = 731 * DAY;
 const WINDOW_MS = 3 * 3_600_000;
 /** Rounds of additions per transition before giving up (one or two settle every case in the tests). */
 const MAX_ROUNDS = 8;
+/**
+ * The most additions a schedule may need over its horizon. Each is an interval spec the scheduler evaluates at
+ * every step, so a fixed hour with per-second fields (`* * 2 * * *` east of UTC: 3,600 a year) is refused.
+ */
+export const MAX_DST_ADDITIONS = 1000;
 const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A schedule whose DST policy would take more than {@link MAX_DST_ADDITIONS} additions over its horizon. */
+export class TooManyDstCorrectionsError extends Error {
+  constructor(readonly zone: string) {
+    super(
+      `its DST policy needs more than ${MAX_DST_ADDITIONS} extra fires over the next 3 years in ${zone} ` +
+        '(a fixed hour with minute- or second-level fields that a DST change skips or repeats): ' +
+        'write the hour as "*" or a step so it follows real time, or fire less often in that hour',
+    );
+    this.name = 'TooManyDstCorrectionsError';
+  }
+}
 
 export interface DstCorrections {
   /** Instants (ms) the server must fire in addition to its calendars. */
@@ -58,14 +75,15 @@ function toRanges(extras: number[], wanted: ReadonlySet<number>, all: number[]):
 
 /**
  * The corrections a schedule needs over `[fromMs, fromMs + horizonMs)`.
- * @throws {Error} when the schedule cannot be evaluated.
+ * @throws {TooManyDstCorrectionsError} past {@link MAX_DST_ADDITIONS}; {Error} when the schedule cannot be evaluated.
  */
 export function dstCorrections(schedule: ScheduleDef, fromMs: number, horizonMs = DST_HORIZON_MS): DstCorrections {
   const horizonEnd = fromMs + horizonMs;
   const additions: number[] = [];
   const skips: [number, number][] = [];
   const zone = scheduleTimezone(schedule);
-  if (schedule.cron === undefined) return { additions, skips, horizonEnd };
+  // Calendars the server walks in UTC (see serverTimezone) fire the same at every offset: nothing to correct.
+  if (schedule.cron === undefined || serverTimezone(schedule) !== zone) return { additions, skips, horizonEnd };
   let windowStart = fromMs;
   for (const transition of transitionsBetween(zone, fromMs, horizonEnd + WINDOW_MS)) {
     // Windows of neighbouring transitions (Lord Howe, Casey) merge, so no fire is judged twice.
@@ -85,6 +103,7 @@ export function dstCorrections(schedule: ScheduleDef, fromMs: number, horizonMs 
       if (round === MAX_ROUNDS)
         throw new Error(`DST corrections for ${zone} did not settle around ${iso(transition.atMs)}`);
       additions.push(...missing);
+      if (additions.length > MAX_DST_ADDITIONS) throw new TooManyDstCorrectionsError(zone);
       server = serverFires();
     }
     const extras = server.filter((at) => !policySet.has(at));

@@ -36,6 +36,25 @@ export class TaskConflictError extends Error {
   }
 }
 
+/** Thrown when a retry or resolve names a run that is not one of this deployment's task runs. */
+export class FireRunNotFoundError extends Error {
+  constructor(readonly workflowId: string) {
+    super(`no run ${workflowId} of a task`);
+    this.name = 'FireRunNotFoundError';
+  }
+}
+
+/** Thrown when a retry or resolve names a run that is not a dead letter (not failed, retried since, or resolved). */
+export class FireRunStateError extends Error {
+  constructor(
+    readonly workflowId: string,
+    readonly reason: string,
+  ) {
+    super(`run ${workflowId} is not a dead letter: ${reason}`);
+    this.name = 'FireRunStateError';
+  }
+}
+
 export interface ValidationIssue {
   /** Dotted path of the offending field, e.g. `schedule.cron`. */
   path: string;
@@ -51,13 +70,21 @@ export class TaskValidationError extends Error {
 }
 
 export type TaskError =
-  TaskNotFoundError | TaskExistsError | TaskOwnershipError | TaskConflictError | TaskValidationError;
+  | TaskNotFoundError
+  | TaskExistsError
+  | TaskOwnershipError
+  | TaskConflictError
+  | TaskValidationError
+  | FireRunNotFoundError
+  | FireRunStateError;
 
 /** What a domain error carries across the workflow boundary, in its failure's details. */
 interface TaskErrorContext {
   taskId?: string;
   owner?: string;
   issues?: readonly ValidationIssue[];
+  workflowId?: string;
+  reason?: string;
 }
 
 /** Rebuilds each domain error from its context; keyed by the error type every change may fail with. */
@@ -70,6 +97,8 @@ const rebuild: Record<
   TaskOwnershipError: (c, taskId) => new TaskOwnershipError(c.taskId ?? taskId, c.owner ?? 'another source'),
   TaskConflictError: (c, taskId) => new TaskConflictError(c.taskId ?? taskId),
   TaskValidationError: (c) => new TaskValidationError(c.issues ?? []),
+  FireRunNotFoundError: (c) => new FireRunNotFoundError(c.workflowId ?? ''),
+  FireRunStateError: (c) => new FireRunStateError(c.workflowId ?? '', c.reason ?? 'not failed'),
 };
 
 const isTaskErrorType = (type: string | undefined | null): type is keyof typeof rebuild =>
@@ -81,8 +110,13 @@ const isTaskErrorType = (type: string | undefined | null): type is keyof typeof 
  */
 export function toFailure(error: unknown): unknown {
   if (!(error instanceof Error) || !isTaskErrorType(error.name)) return error;
-  const { taskId, owner, issues } = error as Error & TaskErrorContext;
-  const context: TaskErrorContext = { taskId, owner, ...(issues ? { issues: [...issues] } : {}) };
+  const { taskId, owner, issues, workflowId, reason } = error as Error & TaskErrorContext;
+  const context: TaskErrorContext = {
+    taskId,
+    owner,
+    ...(issues ? { issues: [...issues] } : {}),
+    ...(workflowId ? { workflowId, reason } : {}),
+  };
   return ApplicationFailure.create({
     message: error.message,
     type: error.name,

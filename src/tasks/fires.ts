@@ -3,7 +3,7 @@ import { compileRule, nextCalendarTime, nextIntervalTime, type CompiledRule } fr
 import { parseCron, type CronRule } from '../cron/parse.js';
 import { additionInterval } from './dst-additions.js';
 import { parseDuration } from './duration.js';
-import { cronExpressions, scheduleTimezone } from './schedule-def.js';
+import { cronExpressions, scheduleTimezone, serverTimezone } from './schedule-def.js';
 import type { ScheduleDef } from './spec.js';
 
 /** What a DST policy did to one fire written in a schedule. */
@@ -39,7 +39,8 @@ export function dstPolicyOf(schedule: ScheduleDef): DstPolicy {
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-function toDstEvent(event: WallEvent): DstEvent {
+/** A policy's wall event as the API reports it. */
+export function toDstEvent(event: WallEvent): DstEvent {
   return {
     wall: new Date(event.wallMs).toISOString().slice(0, 19),
     change: event.change,
@@ -70,9 +71,34 @@ function* intervalFires(everyMs: number, offsetMs: number, afterMs: number): Gen
   for (let at = nextIntervalTime(everyMs, offsetMs, afterMs); ; at += everyMs) yield at;
 }
 
-interface Interval {
+/** An interval spec: fires every `every` ms since the Unix epoch, shifted by `offset`. */
+export interface Interval {
   every: number;
   offset: number;
+}
+
+/** What a schedule's fires come from: its zone and DST policy, its calendar rules and its intervals, in order. */
+export interface ScheduleSources {
+  zone: string;
+  policy: DstPolicy;
+  rules: { source: CronRule; compiled: CompiledRule }[];
+  intervals: Interval[];
+}
+
+export function scheduleSources(schedule: ScheduleDef): ScheduleSources {
+  const rules: ScheduleSources['rules'] = [];
+  const intervals: Interval[] = [];
+  for (const expression of cronExpressions(schedule)) {
+    const parsed = parseCron(expression);
+    if (!parsed.ok) throw new Error(`cron "${expression}": ${parsed.error}`);
+    const cron = parsed.value;
+    if (cron.kind === 'interval') intervals.push({ every: cron.everyMs, offset: 0 });
+    else for (const rule of cron.rules) rules.push({ source: rule, compiled: compileRule(rule) });
+  }
+  if (schedule.every) {
+    intervals.push({ every: parseDuration(schedule.every) ?? 0, offset: parseDuration(schedule.offset ?? '0s') ?? 0 });
+  }
+  return { zone: scheduleTimezone(schedule), policy: dstPolicyOf(schedule), rules, intervals };
 }
 
 /**
@@ -112,25 +138,12 @@ export function fireStream(
   onEvent?: (event: DstEvent) => void,
   additions: readonly number[] = [],
 ): Generator<number> {
-  const zone = scheduleTimezone(schedule);
-  const policy = dstPolicyOf(schedule);
-  const rules: { source: CronRule; compiled: CompiledRule }[] = [];
-  const intervals: Interval[] = [];
-  for (const expression of cronExpressions(schedule)) {
-    const parsed = parseCron(expression);
-    if (!parsed.ok) throw new Error(`cron "${expression}": ${parsed.error}`);
-    const cron = parsed.value;
-    if (cron.kind === 'interval') intervals.push({ every: cron.everyMs, offset: 0 });
-    else for (const rule of cron.rules) rules.push({ source: rule, compiled: compileRule(rule) });
-  }
-  if (schedule.every) {
-    intervals.push({ every: parseDuration(schedule.every) ?? 0, offset: parseDuration(schedule.offset ?? '0s') ?? 0 });
-  }
+  const { zone, policy, rules, intervals } = scheduleSources(schedule);
   if (semantics === 'server') {
     const all = [...intervals, ...additions.map((at) => additionInterval(at))];
     return serverWalk(
       rules.map((rule) => rule.compiled),
-      zone,
+      serverTimezone(schedule),
       all,
       afterMs,
     );

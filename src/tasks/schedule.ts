@@ -1,15 +1,19 @@
+import { tagStrings } from '../contract/team-scope.js';
 import { createHash } from 'node:crypto';
 import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { ruleToCalendar } from '../cron/calendar.js';
+import type { RunGroup } from '../contract/group.js';
 import { runSearchAttributes, type RunTaskInput } from '../contract/run.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { parseDuration } from './duration.js';
 import { additionInterval } from './dst-additions.js';
 import { dstCorrections, type DstCorrections } from './dst-corrections.js';
-import { cronExpressions, parsedCrons, scheduleTimezone } from './schedule-def.js';
-import type { ScheduleDef, TaskSpec } from './spec.js';
+import { cronExpressions, parsedCrons, serverTimezone } from './schedule-def.js';
+import { perSecondOf, type ScheduleDef, type TaskSpec } from './spec.js';
 import { workflowTypes } from '../contract/workflow-types.js';
+import { runsLocally } from './execution.js';
+import { taskDefaults } from './task-defaults.js';
 
 /** Who manages a task: tasks declared in code are reconciled by `apply`; the API never prunes them, and vice versa. */
 export type TaskSource = 'code' | 'api';
@@ -24,16 +28,6 @@ export interface TaskMemo {
 }
 
 export const MEMO_KEY = 'surecron';
-
-/** Defaults for what a task leaves out. Documented in the README under "Policies". */
-export const taskDefaults = {
-  attemptTimeout: '5m',
-  maxAttempts: 3,
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maxInterval: '1m',
-  catchupWindow: '1h',
-} as const;
 
 const ms = (text: string | undefined): number | undefined => (text === undefined ? undefined : parseDuration(text));
 
@@ -75,7 +69,7 @@ export function toScheduleSpec(schedule: ScheduleDef, corrections?: DstCorrectio
   return {
     ...(calendars.length ? { calendars } : {}),
     ...(intervals.length ? { intervals } : {}),
-    timezone: scheduleTimezone(schedule),
+    timezone: serverTimezone(schedule),
     ...(schedule.jitter ? { jitter: ms(schedule.jitter) } : {}),
     ...(schedule.startAt ? { startAt: new Date(schedule.startAt) } : {}),
     ...(schedule.endAt ? { endAt: new Date(schedule.endAt) } : {}),
@@ -85,9 +79,36 @@ export function toScheduleSpec(schedule: ScheduleDef, corrections?: DstCorrectio
 const isoMs = (at: number): string => new Date(at).toISOString();
 
 /** The input every run of the task receives: its handler, resolved activity policies and DST skips. */
+/** A task's (or job's) groups as its runs receive them. */
+export function runGroups({
+  concurrency,
+  rateLimit,
+}: Pick<TaskSpec, 'concurrency' | 'rateLimit'>): RunGroup[] | undefined {
+  const groups: RunGroup[] = [
+    ...(concurrency
+      ? [{ group: concurrency.group, policy: { kind: 'concurrency' as const, limit: concurrency.limit } }]
+      : []),
+    ...(rateLimit
+      ? [
+          {
+            group: rateLimit.group,
+            policy: { kind: 'rate' as const, perSecond: perSecondOf(rateLimit) },
+          },
+        ]
+      : []),
+  ];
+  return groups.length ? groups : undefined;
+}
+
 export function toRunInput(spec: TaskSpec, corrections?: DstCorrections): RunTaskInput {
   const { retry, timeouts } = spec;
+  const attemptMs = ms(timeouts?.attempt ?? taskDefaults.attemptTimeout) ?? 0;
+  const livenessMs = ms(taskDefaults.livenessTimeout) ?? 0;
+  // Without a declared heartbeat, an attempt longer than the liveness timeout is kept alive by its worker.
+  const workerHeartbeats = !timeouts?.heartbeat && attemptMs > livenessMs;
+  const heartbeatTimeout = timeouts?.heartbeat ? ms(timeouts.heartbeat) : workerHeartbeats ? livenessMs : undefined;
   const alerts = spec.alerts ?? { severity: 'P1', onFailure: true, onRecovery: true, onMiss: true };
+  const groups = runGroups(spec);
   return {
     taskId: spec.id,
     handler: spec.handler,
@@ -99,14 +120,17 @@ export function toRunInput(spec: TaskSpec, corrections?: DstCorrections): RunTas
       ...(alerts.channels ? { channels: alerts.channels } : {}),
     },
     ...(spec.notify ? { notify: spec.notify } : {}),
-    ...(spec.tags ? { tags: Object.entries(spec.tags).map(([key, value]) => `${key}=${value}`) } : {}),
+    ...(runsLocally(spec) ? { localActivity: true as const } : {}),
+    ...(workerHeartbeats ? { workerHeartbeats: true as const } : {}),
+    ...(spec.tags ? { tags: tagStrings(spec.tags) } : {}),
     ...(corrections?.skips.length
       ? { dstSkips: corrections.skips.map(([from, to]): [string, string] => [isoMs(from), isoMs(to)]) }
       : {}),
+    ...(groups ? { groups } : {}),
     activity: {
-      startToCloseTimeout: ms(timeouts?.attempt ?? taskDefaults.attemptTimeout),
+      startToCloseTimeout: attemptMs,
       ...(timeouts?.total ? { scheduleToCloseTimeout: ms(timeouts.total) } : {}),
-      ...(timeouts?.heartbeat ? { heartbeatTimeout: ms(timeouts.heartbeat) } : {}),
+      ...(heartbeatTimeout ? { heartbeatTimeout } : {}),
       retry: {
         maximumAttempts: retry?.maxAttempts ?? taskDefaults.maxAttempts,
         initialInterval: ms(retry?.initialInterval ?? taskDefaults.initialInterval),
@@ -147,7 +171,7 @@ export function scheduleNote(spec: TaskSpec, source: TaskSource): string {
 
 /** The search attributes of a task's Schedule: its deployment (task queue) and its tags as `key=value`. */
 export function scheduleSearchAttributes(spec: TaskSpec, taskQueue: string): SearchAttributePair[] {
-  const tags = Object.entries(spec.tags ?? {}).map(([key, value]) => `${key}=${value}`);
+  const tags = tagStrings(spec.tags);
   return [
     { key: searchAttributeKeys.taskQueue, value: taskQueue },
     ...(tags.length ? [{ key: searchAttributeKeys.tags, value: tags }] : []),

@@ -1,6 +1,8 @@
 import { formatDuration, parseDuration } from './duration.js';
-import { scheduleFires, type DstEvent } from './fires.js';
-import type { ScheduleDef } from './spec.js';
+import { fireRuns } from './fire-runs.js';
+import { simulateRateGroups, type RateGroupReport } from './simulate-groups.js';
+import type { DstEvent } from './fires.js';
+import { perSecondOf, type RateLimitDef, type ScheduleDef } from './spec.js';
 
 /**
  * Workflow starts a second the embedded dev server sustains on 2 cores: BENCHMARKS.md, run of 2026-11-30, N = 1000
@@ -22,6 +24,8 @@ export interface SimulationTask {
   paused?: boolean;
   /** Fires left before the schedule stops (`maxRuns`, or what the server says remains). */
   remainingRuns?: number;
+  /** Its rate group: the simulator queues the group's fires at that rate (`rateGroups`). */
+  rateLimit?: { group: string; perSecond: number };
 }
 
 /** A start rate the load is held against. */
@@ -133,16 +137,20 @@ export interface SimulationResult extends LoadSummary {
   unresolved: Unresolved[];
   /** The same window re-simulated with every suggestion applied; absent when nothing was crowded. */
   verification?: Verification;
+  /** Each rate group's queue: how long its fires wait for their turn (concurrency groups depend on run times). */
+  rateGroups?: RateGroupReport[];
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 const EPSILON = 1e-9;
 const CHUNK_SECONDS = 1 << 22; // 48.5 days: two Float64Arrays of 32 MB
+/** In `flags`: a crowded second that is one of the top ones. */
+const TOP_FLAG = 2;
+/** Without jitter a chunk is landed and blamed this many seconds at a time, all tasks each time: 512 KB stay cached. */
+const TILE_SECONDS = 1 << 16;
 const TOP = 10;
 const MAX_ROUNDS = 4;
 const MAX_DST_EVENTS = 100;
-/** Fires one `scheduleFires` call should return at most (the window is walked in segments sized to this). */
-const SEGMENT_FIRES = 200_000;
 
 /** A growable Float64Array. */
 class Float64List {
@@ -159,8 +167,8 @@ class Float64List {
 }
 
 /**
- * Every task's nominal fires, run-length encoded: runs of fires `start + k·delta`, `k < count`. Most schedules
- * are a handful of runs a year (a UTC cron is one), so later passes walk them without calling `scheduleFires`.
+ * Every task's nominal fires, run-length encoded (`fireRuns`): runs of fires `start + k·delta`, `k < count`. Most
+ * schedules are a handful of runs a year (a UTC cron is one).
  */
 interface FireRuns {
   start: Float64List;
@@ -187,62 +195,30 @@ function collectFires(tasks: readonly SimulationTask[], fromMs: number, toMs: nu
   tasks.forEach((task, i) => {
     runs.begin[i] = runs.start.length;
     const dst: DstSummary = { gap: 0, repeat: 0, shift: 0, skip: 0, once: 0, twice: 0 };
-    const dstEvents: DstEvent[] = [];
-    let dstEventCount = 0;
-    let fires = 0;
-    let last = NaN;
-    let limit = task.remainingRuns ?? Infinity;
-    // Segments sized so that one call returns about SEGMENT_FIRES fires.
-    let segment = 86_400_000;
-    for (let from = fromMs; from < toMs && limit > 0;) {
-      const to = Math.min(toMs, from + segment);
-      const result = scheduleFires(task.schedule, from, to);
-      for (const event of result.dstEvents) {
-        dstEventCount += 1;
-        dst[event.change] += 1;
-        dst[event.applied] += 1;
-        if (dstEvents.length < MAX_DST_EVENTS) dstEvents.push(event);
-      }
-      for (const { atMs } of result.fires) {
-        if (limit <= 0) break;
-        limit -= 1;
-        fires += 1;
-        const gap = atMs - last;
-        if (gap < (runs.minGap[i] as number)) runs.minGap[i] = gap;
-        const r = runs.start.length - 1;
-        if (r >= runs.begin[i]) {
-          const count = runs.count.data[r] as number;
-          const delta = runs.delta.data[r] as number;
-          if (count === 1) {
-            runs.delta.data[r] = gap;
-            runs.count.data[r] = 2;
-            last = atMs;
-            continue;
-          }
-          if (gap === delta) {
-            runs.count.data[r] = count + 1;
-            last = atMs;
-            continue;
-          }
-        }
-        runs.start.push(atMs);
-        runs.delta.push(0);
-        runs.count.push(1);
-        last = atMs;
-      }
-      const n = result.fires.length;
-      segment = Math.min(400 * 86_400_000, n === 0 ? segment * 8 : Math.max(3_600_000, (segment * SEGMENT_FIRES) / n));
-      from = to;
+    const taskRuns = fireRuns(task.schedule, fromMs, toMs, task.remainingRuns);
+    for (const event of taskRuns.dstEvents) {
+      dst[event.change] += 1;
+      dst[event.applied] += 1;
     }
+    let minGap = Infinity;
+    let last = -Infinity;
+    for (const { start, delta, count } of taskRuns.runs) {
+      minGap = Math.min(minGap, start - last, count > 1 ? delta : Infinity);
+      last = start + (count - 1) * delta;
+      runs.start.push(start);
+      runs.delta.push(delta);
+      runs.count.push(count);
+    }
+    runs.minGap[i] = minGap;
     runs.end[i] = runs.start.length;
-    totalFires += fires;
+    totalFires += taskRuns.fires;
     views.push({
       id: task.id,
-      fires,
+      fires: taskRuns.fires,
       ...(task.paused ? { paused: true as const } : {}),
       ...(task.schedule.jitter ? { jitter: task.schedule.jitter } : {}),
-      dstEvents,
-      dstEventCount,
+      dstEvents: taskRuns.dstEvents.slice(0, MAX_DST_EVENTS),
+      dstEventCount: taskRuns.dstEvents.length,
       dst,
       crowdedFires: 0,
     });
@@ -257,12 +233,6 @@ interface PassResult extends LoadSummary {
   worst: Float64Array;
 }
 
-/**
- * The expected starts of every second of the window, chunk by chunk: a fire without jitter adds 1 to its second;
- * a jittered fire spreads 1 uniformly over [nominal, nominal + min(jitter, gap to its next fire)) (what Temporal
- * does), through a difference array, so a fire costs O(1) whatever its jitter. Then the worst seconds, the
- * crowded ones per rate, and which tasks fire in the crowded ones.
- */
 /**
  * Turns a chunk's landed fires and spread densities into the load of each second (in `direct`), clears `flags`,
  * and lists in `hot` the seconds above `lowest`.
@@ -306,7 +276,13 @@ function scanChunk(
   return { running, peak, peakIndex, hot: count };
 }
 
-/** Lands every fire of a chunk in `direct` (or spreads it through `diff`), advancing each task's cursor. */
+/** How many of `left` fires `at + j·delta` come before `untilMs`. */
+function firesBefore(at: number, delta: number, left: number, untilMs: number): number {
+  if (at >= untilMs) return 0;
+  return delta === 0 ? left : Math.min(left, Math.ceil((untilMs - at) / delta));
+}
+
+/** Lands every fire of a chunk before `untilMs` in `direct` (or spreads it through `diff`), advancing each task's cursor. */
 function landChunk(
   runs: FireRuns,
   jitterMs: Float64Array,
@@ -314,7 +290,7 @@ function landChunk(
   runCursor: Int32Array,
   indexCursor: Float64Array,
   chunkStartMs: number,
-  chunkEndMs: number,
+  untilMs: number,
   limit: number,
   direct: Float64Array,
   diff: Float64Array,
@@ -333,15 +309,28 @@ function landChunk(
       const delta = deltas[r] as number;
       const count = counts[r] as number;
       let at = (starts[r] as number) + k * delta;
-      if (jitter === 0) {
-        for (; k < count && at < chunkEndMs; k++, at += delta) {
+      if (jitter === 0 && delta % 1000 === 0) {
+        // Whole-second steps: the second advances by delta / 1000 exactly, no division per fire.
+        const n = firesBefore(at, delta, count - k, untilMs);
+        const step = delta / 1000;
+        for (let j = 0, s = ((at - chunkStartMs) / 1000) | 0; j < n; j++, s += step) {
+          direct[s] = (direct[s] as number) + 1;
+        }
+        k += n;
+      } else if (jitter === 0) {
+        for (; k < count && at < untilMs; k++, at += delta) {
           const s = ((at - chunkStartMs) / 1000) | 0;
           direct[s] = (direct[s] as number) + 1;
         }
       } else {
-        for (; k < count && at < chunkEndMs; k++, at += delta) {
-          const next = k + 1 < count ? at + delta : r + 1 < end ? (starts[r + 1] as number) : Infinity;
-          const width = Math.min(jitter, next - at) / 1000;
+        // Within a run the gap to the next fire is `delta`: the spread's width and density are the same each time.
+        const inner = Math.min(jitter, delta) / 1000;
+        const innerDensity = 1 / inner;
+        for (; k < count && at < untilMs; k++, at += delta) {
+          const within = k + 1 < count;
+          const width = within
+            ? inner
+            : Math.min(jitter, (r + 1 < end ? (starts[r + 1] as number) : Infinity) - at) / 1000;
           const lo = (at - chunkStartMs) / 1000;
           const s0 = lo | 0;
           // Past the window's end nothing counts: a spread longer than the whole window is cut there.
@@ -351,7 +340,7 @@ function landChunk(
             direct[s0] = (direct[s0] as number) + 1;
             continue;
           }
-          const density = 1 / width;
+          const density = within ? innerDensity : 1 / width;
           direct[s0] = (direct[s0] as number) + (s0 + 1 - lo) * density;
           if (s1 > s0 + 1) {
             diff[s0 + 1] = (diff[s0 + 1] as number) + density;
@@ -369,6 +358,113 @@ function landChunk(
   }
 }
 
+/** One of the worst seconds while a pass runs, and the tasks found firing in it. */
+interface TopSecond {
+  sec: number;
+  load: number;
+  tasks: number;
+  taskIds: string[];
+  /** The last task counted in it. */
+  last: number;
+}
+
+/**
+ * Which tasks fire in a chunk's crowded seconds (`flags`), up to `untilMs`, advancing each task's cursor: per task,
+ * its fires there (a jittered fire counts once if its spread touches one) into `crowdedFires`, the worst load among
+ * those seconds into `worst`; and each of the top seconds (`top`, by index in the chunk) counts and lists the tasks
+ * firing in it.
+ */
+function blameChunk(
+  tasks: readonly SimulationTask[],
+  runs: FireRuns,
+  jitterMs: Float64Array,
+  paused: Uint8Array,
+  runCursor: Int32Array,
+  indexCursor: Float64Array,
+  chunkStartMs: number,
+  untilMs: number,
+  length: number,
+  flags: Uint8Array,
+  crowdedPrefix: Int32Array,
+  direct: Float64Array,
+  top: Map<number, TopSecond>,
+  crowdedFires: Float64Array,
+  worst: Float64Array,
+): void {
+  const starts = runs.start.data;
+  const deltas = runs.delta.data;
+  const counts = runs.count.data;
+  const ends = runs.end;
+  for (const p of top.keys()) flags[p] = TOP_FLAG;
+  const listIn = (i: number, p: number) => {
+    const entry = top.get(p);
+    if (entry && entry.last !== i) {
+      entry.last = i;
+      entry.tasks += 1;
+      if (entry.taskIds.length < TOP) entry.taskIds.push((tasks[i] as SimulationTask).id);
+    }
+  };
+  const blame = (i: number, p: number) => {
+    worst[i] = Math.max(worst[i] as number, direct[p] as number);
+    if (flags[p] === TOP_FLAG) listIn(i, p);
+  };
+  for (let i = 0; i < tasks.length; i++) {
+    if (paused[i]) continue;
+    const jitter = jitterMs[i] as number;
+    const end = ends[i] as number;
+    let r = runCursor[i] as number;
+    let k = indexCursor[i] as number;
+    while (r < end) {
+      const delta = deltas[r] as number;
+      const count = counts[r] as number;
+      let at = (starts[r] as number) + k * delta;
+      if (jitter === 0 && delta % 1000 === 0) {
+        const n = firesBefore(at, delta, count - k, untilMs);
+        const step = delta / 1000;
+        let hits = 0;
+        let worstLoad = worst[i] as number;
+        for (let j = 0, s = ((at - chunkStartMs) / 1000) | 0; j < n; j++, s += step) {
+          const flag = flags[s] as number;
+          if (flag === 0) continue;
+          hits += 1;
+          worstLoad = Math.max(worstLoad, direct[s] as number);
+          if (flag === TOP_FLAG) listIn(i, s);
+        }
+        crowdedFires[i] = (crowdedFires[i] as number) + hits;
+        worst[i] = worstLoad;
+        k += n;
+        at += n * delta;
+      }
+      for (; k < count && at < untilMs; k++, at += delta) {
+        const lo = ((at - chunkStartMs) / 1000) | 0;
+        if (jitter === 0) {
+          if (!flags[lo]) continue;
+          crowdedFires[i] = (crowdedFires[i] as number) + 1;
+          blame(i, lo);
+          continue;
+        }
+        const next = k + 1 < count ? at + delta : r + 1 < end ? (starts[r + 1] as number) : Infinity;
+        const width = Math.min(jitter, next - at) / 1000;
+        const hi = Math.min(length, Math.max(lo + 1, Math.ceil((at - chunkStartMs) / 1000 + width)));
+        if ((crowdedPrefix[hi] as number) - (crowdedPrefix[lo] as number) === 0) continue;
+        crowdedFires[i] = (crowdedFires[i] as number) + 1;
+        for (let p = lo; p < hi; p++) if (flags[p]) blame(i, p);
+      }
+      if (k < count) break;
+      r += 1;
+      k = 0;
+    }
+    runCursor[i] = r;
+    indexCursor[i] = k;
+  }
+}
+
+/**
+ * The expected starts of every second of the window, chunk by chunk: a fire without jitter adds 1 to its second;
+ * a jittered fire spreads 1 uniformly over [nominal, nominal + min(jitter, gap to its next fire)) (what Temporal
+ * does), through a difference array, so a fire costs O(1) whatever its jitter. Then the worst seconds, the
+ * crowded ones per rate, and which tasks fire in the crowded ones.
+ */
 function loadPass(
   tasks: readonly SimulationTask[],
   runs: FireRuns,
@@ -400,14 +496,10 @@ function loadPass(
   const indexCursor = new Float64Array(tasks.length);
   const savedRun = new Int32Array(tasks.length);
   const savedIndex = new Float64Array(tasks.length);
-  const starts = runs.start.data;
-  const deltas = runs.delta.data;
-  const counts = runs.count.data;
-  const ends = runs.end;
   let peak = 0;
   let peakAt: number | undefined;
   let crowded = 0;
-  let top: { sec: number; load: number; tasks: number; taskIds: string[]; last: number }[] = [];
+  let top: TopSecond[] = [];
   let carried = 0;
 
   for (let chunk = 0; chunk < seconds; chunk += size) {
@@ -417,7 +509,13 @@ function loadPass(
     savedRun.set(runCursor);
     savedIndex.set(indexCursor);
     // 1. Every fire of the chunk into its second (or spread over its jitter).
-    landChunk(runs, jitterMs, paused, runCursor, indexCursor, chunkStartMs, chunkEndMs, limit, direct, diff);
+    // Without jitter a fire adds 1 to one second, so the order fires land in changes no sum: tile by tile, all
+    // tasks per tile, keeps the writes in cache. (A jittered spread would add its parts in another order.)
+    const tileMs = diff.length === 0 ? TILE_SECONDS * 1000 : length * 1000;
+    for (let tile = chunkStartMs; tile < chunkEndMs; tile += tileMs) {
+      const tileEnd = Math.min(chunkEndMs, tile + tileMs);
+      landChunk(runs, jitterMs, paused, runCursor, indexCursor, chunkStartMs, tileEnd, limit, direct, diff);
+    }
     // 2. The load of each second: what landed in it plus the running density of the spreads covering it.
     const scan = scanChunk(direct, diff, length, carried, lowest, flags, hot);
     const running = scan.running;
@@ -447,46 +545,29 @@ function loadPass(
     if (chunkCrowded > 0) {
       for (let p = 0; p < length; p++) crowdedPrefix[p + 1] = (crowdedPrefix[p] as number) + (flags[p] as number);
       const topHere = new Map(
-        top.filter((entry) => entry.sec >= base + chunk && entry.sec < base + chunk + length).map((e) => [e.sec, e]),
+        top
+          .filter((entry) => entry.sec >= base + chunk && entry.sec < base + chunk + length)
+          .map((e) => [e.sec - base - chunk, e]),
       );
-      const blame = (i: number, p: number) => {
-        worst[i] = Math.max(worst[i] as number, direct[p] as number);
-        const entry = topHere.get(base + chunk + p);
-        if (entry && entry.last !== i) {
-          entry.last = i;
-          entry.tasks += 1;
-          if (entry.taskIds.length < TOP) entry.taskIds.push((tasks[i] as SimulationTask).id);
-        }
-      };
-      for (let i = 0; i < tasks.length; i++) {
-        if (paused[i]) continue;
-        const jitter = jitterMs[i] as number;
-        const end = ends[i] as number;
-        let r = savedRun[i] as number;
-        let k = savedIndex[i] as number;
-        while (r < end) {
-          const delta = deltas[r] as number;
-          const count = counts[r] as number;
-          let at = (starts[r] as number) + k * delta;
-          for (; k < count && at < chunkEndMs; k++, at += delta) {
-            const lo = ((at - chunkStartMs) / 1000) | 0;
-            if (jitter === 0) {
-              if (!flags[lo]) continue;
-              crowdedFires[i] = (crowdedFires[i] as number) + 1;
-              blame(i, lo);
-              continue;
-            }
-            const next = k + 1 < count ? at + delta : r + 1 < end ? (starts[r + 1] as number) : Infinity;
-            const width = Math.min(jitter, next - at) / 1000;
-            const hi = Math.min(length, Math.max(lo + 1, Math.ceil((at - chunkStartMs) / 1000 + width)));
-            if ((crowdedPrefix[hi] as number) - (crowdedPrefix[lo] as number) === 0) continue;
-            crowdedFires[i] = (crowdedFires[i] as number) + 1;
-            for (let p = lo; p < hi; p++) if (flags[p]) blame(i, p);
-          }
-          if (k < count) break;
-          r += 1;
-          k = 0;
-        }
+      for (let tile = chunkStartMs; tile < chunkEndMs; tile += tileMs) {
+        const tileEnd = Math.min(chunkEndMs, tile + tileMs);
+        blameChunk(
+          tasks,
+          runs,
+          jitterMs,
+          paused,
+          savedRun,
+          savedIndex,
+          chunkStartMs,
+          tileEnd,
+          length,
+          flags,
+          crowdedPrefix,
+          direct,
+          topHere,
+          crowdedFires,
+          worst,
+        );
       }
     }
     // What spreads past the chunk moves to the start of the next one.
@@ -541,7 +622,7 @@ export function safeMean(rate: number): number {
  * Simulates a window of every task's fires: per task the fire count and DST events (what the policy did); across
  * tasks the peak starts per second and the seconds crowded beyond each start rate; per crowding task a `jitter`
  * that spreads it, verified by simulating again with every suggestion applied (and widened for tasks still
- * crowding, up to 4 rounds). Fire times come from `scheduleFires` alone.
+ * crowding, up to 4 rounds). Fire times come from `fireRuns`: the fires and DST events of `scheduleFires`.
  */
 export function simulate(tasks: readonly SimulationTask[], options: SimulateOptions): SimulationResult {
   const { fromMs, toMs } = options;
@@ -556,6 +637,7 @@ export function simulate(tasks: readonly SimulationTask[], options: SimulateOpti
   const before = loadPass(tasks, runs, ownJitter, fromMs, toMs, rates);
   views.forEach((view, i) => (view.crowdedFires = before.crowdedFires[i] as number));
   const summary = publicSummary(before);
+  const rateGroups = simulateRateGroups(tasks, fromMs, toMs);
   const result: SimulationResult = {
     from: iso(fromMs),
     to: iso(toMs),
@@ -565,6 +647,7 @@ export function simulate(tasks: readonly SimulationTask[], options: SimulateOpti
     ...summary,
     suggestions: [],
     unresolved: [],
+    ...(rateGroups.length ? { rateGroups } : {}),
   };
   if (before.crowdedSeconds === 0 || options.suggest === false) return result;
 
@@ -633,17 +716,21 @@ export function startRates({ requested, cluster }: { requested?: number; cluster
 /** A stored task as the simulator sees it: paused or not, and the runs its schedule has left. */
 export function storedSimulationTask(task: {
   id: string;
-  spec: { schedule: ScheduleDef };
+  spec: { schedule: ScheduleDef; rateLimit?: RateLimitDef };
   description: { state: { paused: boolean; remainingActions?: number } };
 }): SimulationTask {
   const { paused, remainingActions } = task.description.state;
   return {
     id: task.id,
     schedule: task.spec.schedule,
+    ...rateOf(task.spec.rateLimit),
     ...(paused ? { paused: true } : {}),
     ...(remainingActions !== undefined ? { remainingRuns: remainingActions } : {}),
   };
 }
+
+const rateOf = (rateLimit: RateLimitDef | undefined) =>
+  rateLimit ? { rateLimit: { group: rateLimit.group, perSecond: perSecondOf(rateLimit) } } : {};
 
 /** A task spec as the simulator sees it. */
 export function specSimulationTask(spec: {
@@ -651,10 +738,12 @@ export function specSimulationTask(spec: {
   schedule: ScheduleDef;
   paused?: boolean;
   maxRuns?: number;
+  rateLimit?: RateLimitDef;
 }): SimulationTask {
   return {
     id: spec.id,
     schedule: spec.schedule,
+    ...rateOf(spec.rateLimit),
     ...(spec.paused ? { paused: true } : {}),
     ...(spec.maxRuns !== undefined ? { remainingRuns: spec.maxRuns } : {}),
   };

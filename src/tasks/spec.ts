@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GROUP_NAME_PATTERN } from '../contract/group.js';
 import type { HandlerDef } from '../contract/run.js';
 import { parseCron } from '../cron/parse.js';
 import { duration, parseDuration } from './duration.js';
@@ -124,6 +125,27 @@ export const overlapPolicies = [
   'allow_all',
 ] as const;
 
+const groupName = z
+  .string()
+  .regex(GROUP_NAME_PATTERN, 'letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64');
+
+/** At most `limit` runs of the group's tasks and jobs hold a permit (run their handler) at once, deployment-wide. */
+export const concurrencySchema = z.strictObject({
+  group: groupName,
+  limit: z.number().int().min(1).max(10_000),
+});
+
+/** Handler starts of the group's tasks and jobs, spread to this rate across the deployment. */
+export const rateLimitSchema = z
+  .strictObject({
+    group: groupName,
+    perSecond: z.number().positive().max(1000).optional(),
+    perMinute: z.number().positive().max(60_000).optional(),
+  })
+  .refine((rate) => (rate.perSecond === undefined) !== (rate.perMinute === undefined), {
+    message: 'give exactly one of perSecond and perMinute',
+  });
+
 const severity = z.enum(['P0', 'P1', 'P2']);
 
 export const alertsSchema = z.strictObject({
@@ -133,6 +155,8 @@ export const alertsSchema = z.strictObject({
   onMiss: z.boolean().default(true),
   consecutiveFailures: z.number().int().min(1).max(1000).optional(),
   channels: z.array(z.string().min(1)).optional(),
+  /** While a condition the watchdog finds persists unacknowledged, alert again this often (default: 10 minutes). */
+  reAlertEvery: duration({ min: 1000 }).optional(),
 });
 
 export const notifySchema = z.strictObject({
@@ -161,10 +185,22 @@ export const taskSpecSchema = z
     note: z.string().max(1000).optional(),
     alerts: alertsSchema.optional(),
     maxLateness: duration().optional(),
+    /** A run still going this long after it started alerts `run_overdue` (the watchdog checks every round). */
+    maxRuntime: duration({ min: 1000 }).optional(),
     notify: notifySchema.optional(),
+    concurrency: concurrencySchema.optional(),
+    rateLimit: rateLimitSchema.optional(),
+    /** Where the handler runs: in the workflow task (`local`), as an activity task, or `auto` (see execution.ts). */
+    execution: z.enum(['auto', 'local', 'activity']).optional(),
   })
   .superRefine((spec, ctx) => {
     const { retry, timeouts } = spec;
+    if (spec.execution === 'local' && spec.handler.type === 'workflow') {
+      ctx.addIssue({ code: 'custom', message: 'a workflow handler runs as a child workflow', path: ['execution'] });
+    }
+    if (spec.execution === 'local' && timeouts?.heartbeat) {
+      ctx.addIssue({ code: 'custom', message: 'a local activity cannot heartbeat', path: ['execution'] });
+    }
     if (retry?.initialInterval && retry.maxInterval) {
       if (durationMs(retry.maxInterval) < durationMs(retry.initialInterval)) {
         ctx.addIssue({ code: 'custom', message: 'must be at least initialInterval', path: ['retry', 'maxInterval'] });
@@ -186,3 +222,8 @@ export type TaskSpec = z.output<typeof taskSpecSchema>;
 export type ScheduleDef = TaskSpec['schedule'];
 export type RetryDef = z.output<typeof retrySchema>;
 export type TimeoutsDef = z.output<typeof timeoutsSchema>;
+export type ConcurrencyDef = z.output<typeof concurrencySchema>;
+export type RateLimitDef = z.output<typeof rateLimitSchema>;
+
+/** A rate limit in starts per second (the schema requires one of its two forms). */
+export const perSecondOf = (rate: RateLimitDef): number => rate.perSecond ?? (rate.perMinute as number) / 60;

@@ -9,11 +9,14 @@ export interface RunStart {
   input: RunTaskInput & { nominalTime: string; trigger: RunTrigger };
   /** Start later (a job's `runAt`). */
   startDelayMs?: number;
+  /** A dead letter's retry: a new run under the fire's own workflow id, allowed only while its latest run failed. */
+  afterFailure?: true;
 }
 
 /**
- * Starts a `runTask` under a workflow id that is never reused, with the run's search attributes. A start whose
- * id already ran (a retried attempt, a repeated submission) finds that run instead of starting a second.
+ * Starts a `runTask` under a workflow id that is never reused (with `afterFailure`: reused only after a failed
+ * run), with the run's search attributes. A start whose id already runs or ran (a retried attempt, a repeated
+ * submission) finds that run instead of starting a second.
  */
 export async function startRunTask(client: Client, start: RunStart): Promise<{ workflowId: string; runId: string }> {
   const { workflowId, input } = start;
@@ -21,7 +24,7 @@ export async function startRunTask(client: Client, start: RunStart): Promise<{ w
     const handle = await client.workflow.start(workflowTypes.runTask, {
       taskQueue: start.taskQueue,
       workflowId,
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdReusePolicy: start.afterFailure ? 'ALLOW_DUPLICATE_FAILED_ONLY' : 'REJECT_DUPLICATE',
       args: [input],
       ...(start.startDelayMs ? { startDelay: start.startDelayMs } : {}),
       typedSearchAttributes: runSearchAttributes(input.taskId, input.trigger, new Date(input.nominalTime)),

@@ -10,6 +10,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import pLimit from 'p-limit';
 import { withWorkflowServiceCall } from '../client.js';
 import { encodePageToken, quote, withPageToken } from '../temporal/visibility.js';
+import type { TeamScope } from '../contract/team-scope.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { TaskConflictError, TaskExistsError, TaskNotFoundError, TaskOwnershipError } from './errors.js';
 import {
@@ -28,6 +29,8 @@ const describeLimit = pLimit(16);
 /** Filters and paging for {@link TaskStore.list}. */
 export interface TaskListQuery {
   tag?: { key: string; value: string };
+  /** Only tasks a team-scoped token may see. */
+  scope?: TeamScope;
   paused?: boolean;
   pageSize?: number;
   pageToken?: string;
@@ -98,8 +101,8 @@ export class TaskStore {
    * the schedules' search attributes. Deployments sharing a namespace never see each other's tasks.
    * @throws {InvalidPageTokenError} for a token this store did not hand out.
    */
-  async list({ tag, paused, pageSize = 100, pageToken }: TaskListQuery = {}): Promise<TaskPage> {
-    const page = await this.listPage(this.query({ tag, paused }), pageSize, pageToken);
+  async list({ tag, scope, paused, pageSize = 100, pageToken }: TaskListQuery = {}): Promise<TaskPage> {
+    const page = await this.listPage(this.query({ tag, scope, paused }), pageSize, pageToken);
     const tasks = await this.getMany(page.ids);
     return { items: tasks, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
   }
@@ -119,10 +122,10 @@ export class TaskStore {
     return tasks.filter((task) => task !== undefined);
   }
 
-  /** Ids of this deployment's tasks, of the given source or all, sorted. */
-  async listIds(source?: TaskSource): Promise<string[]> {
+  /** Ids of this deployment's tasks, of the given source or all (those carrying `tag`, within `scope`), sorted. */
+  async listIds(source?: TaskSource, filter: Pick<TaskListQuery, 'tag' | 'scope'> = {}): Promise<string[]> {
     const ids: string[] = [];
-    for await (const summary of this.client.schedule.list({ pageSize: 1000, query: this.query({}) })) {
+    for await (const summary of this.client.schedule.list({ pageSize: 1000, query: this.query(filter) })) {
       const owner = summary.memo?.[MEMO_KEY] as { source?: TaskSource } | undefined;
       if (!source || owner?.source === source) ids.push(summary.scheduleId);
     }
@@ -153,11 +156,15 @@ export class TaskStore {
     return indexed;
   }
 
-  private query({ tag, paused }: Pick<TaskListQuery, 'tag' | 'paused'>): string {
+  private query({ tag, scope, paused }: Pick<TaskListQuery, 'tag' | 'scope' | 'paused'>): string {
     const { taskQueue, tags } = searchAttributeKeys;
     return [
       `${taskQueue.name} = ${quote(this.taskQueue)}`,
       ...(tag ? [`${tags.name} = ${quote(`${tag.key}=${tag.value}`)}`] : []),
+      // One clause per key (keys ANDed), each any of the key's values.
+      ...Object.entries(scope ?? {}).map(
+        ([key, values]) => `(${values.map((value) => `${tags.name} = ${quote(`${key}=${value}`)}`).join(' OR ')})`,
+      ),
       ...(paused === undefined ? [] : [`TemporalSchedulePaused = ${paused}`]),
     ].join(' AND ');
   }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { HttpGuard } from '../security/http-guard.js';
+import { dstCorrections, TooManyDstCorrectionsError } from './dst-corrections.js';
 import { TaskValidationError, type ValidationIssue } from './errors.js';
 import { scheduleTimezone } from './schedule-def.js';
 import { taskSpecSchema, type ScheduleDef, type TaskSpec } from './spec.js';
@@ -56,13 +57,22 @@ export function validateTask(input: unknown, rules: TaskRules): TaskSpec {
   return spec;
 }
 
-/** What a schedule's shape cannot tell: whether its cron prefixes and `timezone` agree on one time zone. */
-export function scheduleIssues(schedule: ScheduleDef): ValidationIssue[] {
+/**
+ * What a schedule's shape cannot tell: whether its cron prefixes and `timezone` agree on one time zone, and
+ * whether its DST policy can be sent to the server in a bounded number of corrections.
+ */
+export function scheduleIssues(schedule: ScheduleDef, now = Date.now()): ValidationIssue[] {
   try {
     scheduleTimezone(schedule);
-    return [];
   } catch (error) {
     return [{ path: 'schedule.timezone', message: (error as Error).message }];
+  }
+  try {
+    dstCorrections(schedule, now);
+    return [];
+  } catch (error) {
+    if (error instanceof TooManyDstCorrectionsError) return [{ path: 'schedule.cron', message: error.message }];
+    throw error;
   }
 }
 

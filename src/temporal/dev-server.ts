@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { TemporalCliNotFoundError, type TemporalExecutable } from './cli.js';
 import { waitForFrontend } from '../client.js';
+import { spawnServerProcess, untilReady } from './server-process.js';
 
 /**
  * Dynamic config the embedded server needs for precise schedules. The scheduler starts workflows at a
@@ -33,11 +31,17 @@ export interface DevServerOptions {
   ip?: string;
   port: number;
   uiPort?: number;
+  /** Port of the server's Prometheus `/metrics` endpoint (benchmarks); omitted → a random one. */
+  metricsPort?: number;
   namespace: string;
   /** Where the server's own log goes (appended). */
   logFile?: string;
   /** A pid file used to stop a server orphaned by a previous hard kill. */
   pidFile?: string;
+  /** SQLite pragmas overriding {@link devServerSqlitePragmas} (benchmarks). */
+  sqlitePragmas?: Readonly<Record<string, string>>;
+  /** Dynamic config beside (or overriding) {@link devServerDynamicConfig}. */
+  dynamicConfig?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A running embedded Temporal dev server. */
@@ -53,95 +57,34 @@ function serverArgs(options: DevServerOptions): string[] {
   const args = ['--namespace', options.namespace, '--ip', options.ip ?? '127.0.0.1', '--log-level', 'warn'];
   if (options.dbFile) {
     args.push('--db-filename', options.dbFile);
-    for (const [pragma, value] of Object.entries(devServerSqlitePragmas))
+    for (const [pragma, value] of Object.entries({ ...devServerSqlitePragmas, ...options.sqlitePragmas }))
       args.push('--sqlite-pragma', `${pragma}=${value}`);
   }
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
-  for (const [key, value] of Object.entries(devServerDynamicConfig)) {
+  if (options.metricsPort) args.push('--metrics-port', String(options.metricsPort));
+  for (const [key, value] of Object.entries({ ...devServerDynamicConfig, ...options.dynamicConfig })) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
   return args;
 }
 
-function killStale(pidFile: string | undefined): void {
-  if (!pidFile) return;
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-  } catch {
-    return;
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes('start-dev')) process.kill(pid, 'SIGKILL');
-  } catch {
-    // not running any more
-  }
-  rmSync(pidFile, { force: true });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-}
-
 async function startFromPath(path: string, options: DevServerOptions): Promise<DevServer> {
-  killStale(options.pidFile);
   const address = `${options.ip ?? '127.0.0.1'}:${options.port}`;
-  const args = ['server', 'start-dev', '--port', String(options.port), ...serverArgs(options)];
-  const logFd = options.logFile
-    ? (mkdirSync(join(options.logFile, '..'), { recursive: true }), options.logFile)
-    : undefined;
-  const child = spawn(path, args, {
-    // Its own process group, so a terminal's Ctrl-C reaches surecron first and the worker drains before the
-    // server stops.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = spawnServerProcess({
+    title: 'Temporal dev server',
+    command: path,
+    args: ['server', 'start-dev', '--port', String(options.port), ...serverArgs(options)],
+    logFile: options.logFile,
+    pidFile: options.pidFile,
+    staleMarker: 'start-dev',
   });
-  let output = '';
-  const collect = (chunk: Buffer): void => {
-    output = (output + chunk.toString('utf8')).slice(-4000);
-    if (logFd) writeFileSync(logFd, chunk, { flag: 'a' });
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const killOnExit = (): void => {
-    child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  if (options.pidFile && child.pid) writeFileSync(options.pidFile, String(child.pid));
-
-  const stop = async (): Promise<void> => {
-    process.removeListener('exit', killOnExit);
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited(child);
-      clearTimeout(timer);
-    }
-    if (options.pidFile) rmSync(options.pidFile, { force: true });
-  };
-
-  const died = exited(child).then(() => {
-    throw new Error(
-      `Temporal dev server exited early (code ${child.exitCode}): ${output.trim().split('\n').slice(-5).join(' | ')}`,
-    );
-  });
-  try {
-    await Promise.race([waitForFrontend(address, 60_000), died]);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  died.catch(() => undefined);
+  await untilReady(server, waitForFrontend(address, 60_000));
   return {
     address,
-    pid: child.pid,
+    pid: server.pid,
     uiUrl: options.uiPort ? `http://${options.ip ?? '127.0.0.1'}:${options.uiPort}` : undefined,
-    stop,
+    stop: () => server.stop(),
   };
 }
 

@@ -4,6 +4,9 @@ import { withWorkflowServiceCall } from '../client.js';
 /** A string literal for a visibility query. */
 export const quote = (value: string): string => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/** A parenthesised list of quoted literals, for `IN`. */
+export const quoteList = (values: readonly string[]): string => `(${values.map(quote).join(', ')})`;
+
 /** Thrown for a page token this API did not hand out. */
 export class InvalidPageTokenError extends Error {
   constructor() {

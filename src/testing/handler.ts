@@ -6,7 +6,7 @@ import { createRunHandlerActivities, type RunHandlerInput, type RunHandlerOutput
 import { formatInstant } from '../contract/run.js';
 import { createHttpGuard } from '../security/http-guard.js';
 import { parseDuration } from '../tasks/duration.js';
-import { taskDefaults } from '../tasks/schedule.js';
+import { taskDefaults } from '../tasks/task-defaults.js';
 import { silentSdkLogger } from '../temporal/runtime-logger.js';
 
 export interface HandlerTestOptions {

@@ -4,3 +4,4 @@ export { taskChange } from './task-change.js';
 export { alertState } from './alert-state.js';
 export { deliverAlert } from './deliver-alert.js';
 export { watchdog } from './watchdog.js';
+export { taskGroup } from './task-group.js';

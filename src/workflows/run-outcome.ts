@@ -1,7 +1,7 @@
 import { ApplicationFailure, log, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { createCallbackActivities } from '../activities/callbacks.js';
 import type { Alert, AlertEvent, DeliverAlertInput } from '../contract/alert.js';
-import type { RunAlerts, RunNotify, RunOutcome } from '../contract/run.js';
+import type { RunAlerts, RunNotify, RunOutcome, RunTaskResult } from '../contract/run.js';
 import { workflowTypes } from '../contract/workflow-types.js';
 
 const { notifyCallback } = proxyActivities<ReturnType<typeof createCallbackActivities>>({
@@ -9,9 +9,19 @@ const { notifyCallback } = proxyActivities<ReturnType<typeof createCallbackActiv
   retry: { maximumAttempts: 3, initialInterval: '1s' },
 });
 
-/** Consecutive failures so far, carried from the previous scheduled run's failure (Temporal passes it on). */
+/** The streak a DST-skipped run handed on in its result (see `RunTaskResult.streak`). */
+function skippedStreak(lastResult: unknown): number {
+  const result = lastResult as Partial<RunTaskResult> | null | undefined;
+  return result?.dstSkipped === true && typeof result.streak === 'number' ? result.streak : 0;
+}
+
+/**
+ * Consecutive failures so far, carried from the previous scheduled run (Temporal passes it on): in its failure,
+ * or, when it was a DST skip, in its result.
+ */
 export function previousStreak(): number {
-  const last = workflowInfo().lastFailure;
+  const { lastFailure: last, lastResult } = workflowInfo();
+  if (!last) return skippedStreak(lastResult);
   for (let cause: unknown = last; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof ApplicationFailure) {
       const streak = (cause.details?.[0] as { streak?: unknown } | undefined)?.streak;
@@ -71,7 +81,7 @@ export async function announceOutcome(
       if (alerts.consecutiveFailures && streak === alerts.consecutiveFailures) {
         await raise('consecutive_failures', outcome, alerts, tags, { streak });
       }
-    } else if (workflowInfo().lastFailure && alerts.onRecovery) {
+    } else if (alerts.onRecovery && previousStreak() > 0) {
       await raise('task_recovered', outcome, alerts, tags, { previousStreak: previousStreak() });
     }
   }

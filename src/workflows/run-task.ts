@@ -1,17 +1,21 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TemporalFailure,
   ChildWorkflowFailure,
   defineSignal,
   setHandler,
   executeChild,
   log,
   proxyActivities,
+  proxyLocalActivities,
+  sleep,
   patched,
   upsertSearchAttributes,
   workflowInfo,
+  type RetryPolicy,
 } from '@temporalio/workflow';
-import type { RunHandlerActivities } from '../activities/run-handler.js';
+import type { RunHandlerActivities, RunHandlerInput, RunHandlerOutput } from '../activities/run-handler.js';
 import {
   ATTEMPT_FAILED_SIGNAL,
   formatInstant,
@@ -22,6 +26,7 @@ import {
   type RunTaskResult,
 } from '../contract/run.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
+import { GroupPermits } from './group-permits.js';
 import { announceOutcome, previousStreak } from './run-outcome.js';
 import { sinks } from './sinks.js';
 
@@ -48,6 +53,54 @@ function failedAttempts(error: ActivityFailure | ChildWorkflowFailure, input: Ru
     if (typeof detail?.attempt === 'number') return detail.attempt;
   }
   return error.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? (input.activity.retry?.maximumAttempts ?? 1) : 1;
+}
+
+/** Whether a failed attempt may be retried under the task's policy. */
+function retryable(error: ActivityFailure, retry: RetryPolicy | undefined): boolean {
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure)) return true;
+  return !cause.nonRetryable && !(retry?.nonRetryableErrorTypes ?? []).includes(cause.type ?? '');
+}
+
+/**
+ * Runs the handler's attempts. A task that runs locally (`localActivity`) makes its first attempt as a local
+ * activity, inside this workflow task: a run that succeeds at once needs no activity task and one workflow task
+ * fewer. A failed local attempt is recorded in its marker; the retries are then an ordinary activity's, numbered
+ * from 2, after the policy's first backoff (or the handler's own delay, such as an http Retry-After).
+ */
+async function runHandlerOf(input: RunTaskInput, call: RunHandlerInput): Promise<RunHandlerOutput> {
+  if (!input.localActivity) return proxyActivities<RunHandlerActivities>(input.activity).runHandler(call);
+  const retry = input.activity.retry;
+  // Milliseconds: `toRunInput` writes every duration as a number.
+  const total =
+    input.activity.scheduleToCloseTimeout === undefined ? undefined : Number(input.activity.scheduleToCloseTimeout);
+  const started = Date.now();
+  try {
+    const local = proxyLocalActivities<RunHandlerActivities>({
+      startToCloseTimeout: Number(input.activity.startToCloseTimeout),
+      ...(total !== undefined ? { scheduleToCloseTimeout: total } : {}),
+      retry: { maximumAttempts: 1 },
+    });
+    return await local.runHandler(call);
+  } catch (thrown) {
+    // A local activity's failure comes unwrapped (the handler's failure, or a timeout): wrap it as an activity's.
+    const error =
+      thrown instanceof TemporalFailure && !(thrown instanceof ActivityFailure)
+        ? new ActivityFailure(thrown.message, 'runHandler', undefined, 'NON_RETRYABLE_FAILURE', undefined, thrown)
+        : thrown;
+    const maximum = retry?.maximumAttempts ?? 0;
+    if (!(error instanceof ActivityFailure) || maximum === 1 || !retryable(error, retry)) throw error;
+    const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+    await sleep(cause?.nextRetryDelay ?? retry?.initialInterval ?? 1000);
+    const left = total === undefined ? undefined : total - (Date.now() - started);
+    if (left !== undefined && left <= 0) throw error;
+    const { runHandler } = proxyActivities<RunHandlerActivities>({
+      ...input.activity,
+      ...(left !== undefined ? { scheduleToCloseTimeout: left } : {}),
+      retry: { ...retry, maximumAttempts: maximum === 0 ? 0 : maximum - 1 },
+    });
+    return runHandler({ ...call, attemptsBefore: 1 });
+  }
 }
 
 /**
@@ -81,7 +134,13 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
   if (updates.length) upsertSearchAttributes(updates);
   if (trigger === 'schedule' && inDstSkip(input.dstSkips, nominal)) {
     log.info('task run skipped by its DST policy', { taskId, nominalTime });
-    return { taskId, nominalTime, idempotencyKey, attempt: 0, result: null, dstSkipped: true };
+    const skipped = { taskId, nominalTime, idempotencyKey, attempt: 0, result: null, dstSkipped: true } as const;
+    // Since `dst-skip-outcome`, a skip shows as one in visibility (attempts 0) and hands the failure streak on to
+    // the next run (Temporal passes a completed run's result on as `lastResult`); older histories did neither.
+    if (!patched('dst-skip-outcome')) return skipped;
+    upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: 0 }]);
+    const streak = previousStreak();
+    return streak > 0 ? { ...skipped, streak } : skipped;
   }
   log.info('task run started', { taskId, nominalTime, trigger: input.trigger ?? 'schedule' });
   const context = { taskId, nominalTime, idempotencyKey };
@@ -98,26 +157,33 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
         )
       : Promise.resolve();
   };
+  // A task in groups waits here for their permits (no attempt has begun: its timeouts have not started).
+  const permits = await GroupPermits.acquire(input.groups, { taskId, nominalTime });
+  const waited = permits.waits.length ? { groups: permits.waits } : {};
   try {
     if (handler.type === 'workflow') {
-      const result: unknown = await executeChild(handler.name, {
-        args: [{ ...context, input: handler.input }],
-        workflowId: `${workflowInfo().workflowId}.child`,
-        // Each attempt is one run of the child: `timeouts.attempt` bounds it, `workflowInfo().attempt` numbers it.
-        retry: input.activity.retry,
-        workflowRunTimeout: input.activity.startToCloseTimeout,
-        workflowExecutionTimeout: input.activity.scheduleToCloseTimeout,
-      });
+      const result: unknown = await permits.around(() =>
+        executeChild(handler.name, {
+          args: [{ ...context, input: handler.input }],
+          workflowId: `${workflowInfo().workflowId}.child`,
+          // Each attempt is one run of the child: `timeouts.attempt` bounds it, `workflowInfo().attempt` numbers it.
+          retry: input.activity.retry,
+          workflowRunTimeout: input.activity.startToCloseTimeout,
+          workflowExecutionTimeout: input.activity.scheduleToCloseTimeout,
+        }),
+      );
       log.info('task run succeeded', { taskId, nominalTime });
       await announce({ status: 'succeeded', attempts: 1, result }, 0);
-      return { ...context, attempt: 1, result };
+      return { ...context, attempt: 1, result, ...waited };
     }
-    const { runHandler } = proxyActivities<RunHandlerActivities>(input.activity);
-    const { attempt, result } = await runHandler({ ...context, handler });
+    const workerHeartbeats = input.workerHeartbeats ? { workerHeartbeats: true } : {};
+    const { attempt, result } = await permits.around(() =>
+      runHandlerOf(input, { ...context, handler, ...workerHeartbeats }),
+    );
     if (!lean || attempt > 1) upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempt }]);
     log.info('task run succeeded', { taskId, nominalTime, attempt });
     await announce({ status: 'succeeded', attempts: attempt, result }, 0);
-    return { ...context, attempt, result };
+    return { ...context, attempt, result, ...waited };
   } catch (error) {
     if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) {
       const cause = error.cause;

@@ -76,9 +76,26 @@ describe(`chaos: API process killed during a storm of creates (${scale})`, () =>
       const inflight = new Set<string>();
       const kills: { at: number; inflight: number; restartMs: number }[] = [];
       const killAfter = [...settings.killAfter];
+      const killing: Promise<void>[] = [];
       let up: Promise<void> = Promise.resolve();
       let next = 0;
       const stormStart = Date.now();
+      // The lanes keep sending while a kill waits for its moment, so the kill lands on requests under way
+      // however fast the API answers; only the restart itself holds them back.
+      const killSoon = async (): Promise<void> => {
+        await sleep(20 + Math.random() * 80);
+        const at = Date.now();
+        const during = inflight.size;
+        let restarted!: () => void;
+        up = new Promise<void>((resolve) => (restarted = resolve));
+        try {
+          api.kill();
+          await sleep(300);
+          kills.push({ at, inflight: during, restartMs: await api.start() });
+        } finally {
+          restarted();
+        }
+      };
       const lane = async (): Promise<void> => {
         for (;;) {
           await up;
@@ -87,16 +104,7 @@ describe(`chaos: API process killed during a storm of creates (${scale})`, () =>
           if (!body) return;
           if (killAfter[0] !== undefined && index >= killAfter[0]) {
             killAfter.shift();
-            // Let this and the other lanes' requests get under way, then kill the API under them.
-            up = (async () => {
-              await sleep(50 + Math.random() * 250);
-              const at = Date.now();
-              const during = inflight.size;
-              api.kill();
-              await sleep(300);
-              const restartMs = await api.start();
-              kills.push({ at, inflight: during, restartMs });
-            })();
+            killing.push(killSoon());
           }
           inflight.add(body.id);
           try {
@@ -111,7 +119,7 @@ describe(`chaos: API process killed during a storm of creates (${scale})`, () =>
         }
       };
       await Promise.all(Array.from({ length: settings.concurrency }, lane));
-      await up;
+      await Promise.all(killing);
       const stormMs = Date.now() - stormStart;
 
       // Changes the dead API had started finish on their own (they are workflows); wait for them.

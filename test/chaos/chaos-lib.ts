@@ -103,6 +103,17 @@ export class WorkerPool {
     process.kill(pid, 'SIGKILL');
   }
 
+  /** SIGTERM to one worker (a deploy's stop): resolves with its exit code and how long its drain took. */
+  async drain(pid: number): Promise<{ code: number | null; ms: number }> {
+    const worker = this.workers.get(pid);
+    if (!worker) throw new Error(`no worker ${pid}`);
+    this.killedByTest.add(pid);
+    const started = Date.now();
+    process.kill(pid, 'SIGTERM');
+    const code = await worker.exited;
+    return { code, ms: Date.now() - started };
+  }
+
   pids(): number[] {
     return [...this.workers.keys()];
   }

@@ -1,7 +1,7 @@
 /**
  * A surecron worker as its own process, for the chaos tests to `kill -9`. Its one handler, `sink`, is an
  * idempotent side effect keyed by the idempotency key: it appends the key to the sink file only if the key is not
- * there yet, then works for `CHAOS_SLEEP_MS` while heartbeating. Every attempt is also appended to the attempts
+ * there yet, then works for `CHAOS_SLEEP_MS` while heartbeating (`quietSink`: the same without heartbeats). Every attempt is also appended to the attempts
  * file (`<ms> <pid> start|end <attempt> <key>`), so the test can see which process holds an activity right now.
  *
  * Env: TEMPORAL_ADDRESS, CHAOS_TASK_QUEUE, SURECRON_WORKFLOW_BUNDLE, CHAOS_SINK_FILE, CHAOS_ATTEMPTS_FILE,
@@ -31,18 +31,21 @@ const workMs = Number(process.env.CHAOS_SLEEP_MS ?? 1500);
 const record = (phase: 'start' | 'end', ctx: HandlerContext): void =>
   appendFileSync(attemptsFile, `${Date.now()} ${process.pid} ${phase} ${ctx.attempt} ${ctx.idempotencyKey}\n`);
 
-async function sink(_input: unknown, ctx: HandlerContext): Promise<{ pid: number }> {
+async function sink(_input: unknown, ctx: HandlerContext, beat = true): Promise<{ pid: number }> {
   record('start', ctx);
   const done = existsSync(sinkFile) ? readFileSync(sinkFile, 'utf8').split('\n') : [];
   if (!done.includes(ctx.idempotencyKey)) appendFileSync(sinkFile, `${ctx.idempotencyKey}\n`);
   const until = Date.now() + workMs;
   while (Date.now() < until) {
-    ctx.heartbeat();
+    if (beat) ctx.heartbeat();
     await sleep(Math.min(250, until - Date.now()));
   }
   record('end', ctx);
   return { pid: process.pid };
 }
+
+/** The sink of a handler written without heartbeats, as most are. */
+const quietSink = (input: unknown, ctx: HandlerContext): Promise<{ pid: number }> => sink(input, ctx, false);
 
 async function main(): Promise<void> {
   Runtime.install({
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
     logger: pino({ level: 'silent' }),
     // The API accepts only the built-in handler names, so API-created chaos tasks name `heartbeat`: this worker
     // runs the sink under that name too.
-    handlers: { ...createHandlers(), sink, heartbeat: sink },
+    handlers: { ...createHandlers(), sink, quietSink, heartbeat: sink },
     workflowBundlePath: process.env.SURECRON_WORKFLOW_BUNDLE,
     workerOptions: { shutdownGraceTime: '1s' },
   });

@@ -84,8 +84,8 @@ interface Ledger {
 
 /**
  * Waits until every task's fires in (from, to] reached the sink, then checks them against the ledger: each fire
- * ran once and succeeded, the sink holds its key, never more often than that run's attempts. Returns lateness
- * figures (first arrival at the sink − nominal time).
+ * ran once and succeeded, the sink holds its key, never more often than that run's attempts (plus a local attempt a
+ * killed worker's workflow task ran again). Returns lateness figures (first arrival at the sink − nominal time).
  */
 async function everyFireOnce(label: string, from: number, to: number, waitMs = 180_000) {
   const nominal: number[] = [];
@@ -112,8 +112,10 @@ async function everyFireOnce(label: string, from: number, to: number, waitMs = 1
     assert.equal(body.summary.succeeded, nominal.length, `${label}: ${id} every fire succeeded`);
     for (const item of body.items) {
       const arrivals = received.get(`${id}@${item.nominalTime}`)?.length ?? 0;
+      // The tasks' first attempts run locally (10 s attempts): a worker killed during one makes its workflow task
+      // run again elsewhere, and the local attempt with it, under the same number (README, "A lost attempt").
       assert.ok(
-        arrivals <= (item.attempts ?? 1),
+        arrivals <= (item.attempts ?? 1) + 1,
         `${label}: ${id}@${item.nominalTime} reached the sink once per attempt`,
       );
       duplicatesAtSink += arrivals - 1;

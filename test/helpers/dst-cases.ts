@@ -104,3 +104,13 @@ export function oracleSeconds(): number[] {
   });
   return [...new Set(seconds)];
 }
+
+/**
+ * New York, 01:30 and 02:30 under skip/once: 2027-03-14 02:30 does not exist (dropped; the server never fires it);
+ * 2027-11-07 01:30 exists twice (05:30Z EDT, 06:30Z EST), the server fires both and the second is a DST skip.
+ */
+export const newYorkSkipOnce = {
+  cron: ['30 1 * * *', '30 2 * * *'],
+  timezone: 'America/New_York',
+  dst: { skipped: 'skip', repeated: 'once' },
+} as const;

@@ -1,10 +1,14 @@
 import { deploymentRules } from '../../src/boot/deployment.js';
 import type { TaskRules } from '../../src/tasks/validate.js';
+import type { HandlerRegistry } from '../../src/activities/handler.js';
 import { testCode } from './temporal.js';
 
 /** The rules of the test deployment (its handlers and workflows), with an http allow-list. */
-export function testRules(httpAllowlist?: string): TaskRules {
-  return deploymentRules({ SURECRON_HTTP_ALLOWLIST: httpAllowlist }, testCode);
+export function testRules(httpAllowlist?: string, handlers: HandlerRegistry = {}): TaskRules {
+  return deploymentRules(
+    { SURECRON_HTTP_ALLOWLIST: httpAllowlist },
+    { ...testCode, handlers: { ...testCode.handlers, ...handlers } },
+  );
 }
 
 /** The names the test deployment's tasks may use in `{ type: 'function', name }`. */

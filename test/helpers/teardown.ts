@@ -13,6 +13,8 @@ export interface RunningWorker {
 export async function runTestWorker(options: TestWorkerOptions): Promise<RunningWorker> {
   const { worker, connection } = await testWorker(options);
   const running = worker.run();
+  // Rethrown by stop(): a worker failing mid-suite fails the suite's tests, not the test process.
+  running.catch(() => undefined);
   return {
     worker,
     async stop() {

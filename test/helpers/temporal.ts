@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { pino, type Logger } from 'pino';
@@ -85,3 +86,32 @@ export function testStore(client: Client, taskQueue: string): TaskStore {
 }
 
 export { waitFor } from '../../src/util/wait.js';
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/**
+ * The server's fire times (ms) for a schedule in [from, to), from ListScheduleMatchingTimes. The server answers it
+ * by querying the schedule's own workflow, which times out when a loaded machine is slow to take the query; a read,
+ * it is retried a few times on DEADLINE_EXCEEDED.
+ */
+export async function serverMatchingTimes(
+  client: Client,
+  scheduleId: string,
+  from: number,
+  to: number,
+): Promise<number[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const response = await client.workflowService.listScheduleMatchingTimes({
+        namespace: client.options.namespace,
+        scheduleId,
+        startTime: msToTs(from),
+        endTime: msToTs(to),
+      });
+      return (response.startTime ?? []).map((t) => Number(t.seconds) * 1000);
+    } catch (error) {
+      if ((error as { code?: number }).code !== GRPC_DEADLINE_EXCEEDED || attempt === 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}

@@ -1,51 +1,24 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowFailedError, WorkflowHandle } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import { createWatchdogActivities } from '../../src/activities/watchdog.js';
-import { SilenceStore } from '../../src/alerting/silences.js';
+import { AlertStateStore } from '../../src/alerting/alert-state.js';
 import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { listAudit } from '../../src/tasks/audit.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
-import { listenLocal, type LocalServer } from '../helpers/http.js';
+import { alertReceiver, type ReceivedAlert } from '../helpers/http.js';
 import { runTestWorker, type RunningWorker } from '../helpers/teardown.js';
 import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
 
 const SECRET = 'webhook-secret-for-tests';
 
-interface Received {
-  event: string;
-  taskId: string;
-  severity: string;
-  details: Record<string, unknown>;
-  signed: boolean;
-}
-
-/** A generic-webhook receiver that verifies every signature. */
-async function receiver(): Promise<LocalServer & { url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      const timestamp = String(request.headers['x-surecron-timestamp']);
-      const expected = `sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${body}`).digest('hex')}`;
-      const alert = JSON.parse(body) as Omit<Received, 'signed'>;
-      received.push({ ...alert, signed: request.headers['x-surecron-signature'] === expected });
-      response.writeHead(204).end();
-    });
-  });
-  const local = await listenLocal(server);
-  return { ...local, url: `${local.origin}/hook`, received };
-}
-
 describe('alerts end to end: a real webhook receiver, the shared alert state and the watchdog', () => {
   let client: Client;
-  let hook: Awaited<ReturnType<typeof receiver>>;
+  let hook: Awaited<ReturnType<typeof alertReceiver>>;
   let worker: RunningWorker;
   const taskQueue = uniqueId('tq-alerts');
   const outcomes = new Map<string, boolean[]>();
@@ -54,13 +27,21 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
 
   before(async () => {
     client = await testClient();
-    hook = await receiver();
+    hook = await alertReceiver(SECRET);
     worker = await runTestWorker({
       taskQueue,
       metrics,
       callbackSecret: SECRET,
       alerts: { channels: [{ type: 'webhook', name: 'hook', url: hook.url, secret: SECRET }] },
       handlers: {
+        /** Works until cancelled (or 20 s): a run that hangs. */
+        stall: async (_input, ctx) => {
+          await new Promise((resolve) => {
+            const timer = setTimeout(resolve, 20_000);
+            ctx.signal.addEventListener('abort', () => (clearTimeout(timer), resolve(undefined)));
+          });
+          return 'stopped';
+        },
         /** Fails or succeeds per the script given for the task. */
         scripted: async (_input, ctx) => {
           const script = outcomes.get(ctx.taskId) ?? [];
@@ -127,17 +108,77 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     assert.match(String(mine[0]?.details.workflowId), new RegExp(`^${id}-`));
   });
 
+  it('a DST-skipped run carries the failure streak on: fail, skip, fail is a streak of 2', async () => {
+    const id = uniqueId('dst-streak');
+    // New York's 01:30 exists twice on 2027-11-07: the server fires both, the policy (once) skips the second.
+    outcomes.set(id, [false, false, true]);
+    await create({
+      id,
+      schedule: { cron: '30 1 * * *', timezone: 'America/New_York' },
+      handler: { type: 'function', name: 'scripted' },
+      retry: { maxAttempts: 1 },
+      alerts: { severity: 'P2', consecutiveFailures: 2 },
+      paused: true,
+    });
+    const nominals = ['2027-11-07T05:30:00Z', '2027-11-07T06:30:00Z', '2027-11-08T06:30:00Z', '2027-11-09T06:30:00Z'];
+    try {
+      // The server's own backfill, one run after another: each sees the one before as its lastFailure/lastResult.
+      await client.schedule.getHandle(id).backfill({
+        start: new Date('2027-11-07T05:00:00Z'),
+        end: new Date('2027-11-09T07:00:00Z'),
+        overlap: 'BUFFER_ALL',
+      });
+      await waitFor(
+        async () => (hook.received.some((a) => a.taskId === id && a.event === 'task_recovered') ? true : undefined),
+        30_000,
+        'recovery alert',
+      );
+      await sleep(2_000);
+    } finally {
+      await client.schedule.getHandle(id).delete();
+    }
+    const [failed, skipped, failedAgain, recovered] = nominals.map((nominal) =>
+      client.workflow.getHandle(`${id}-${nominal}`),
+    ) as [WorkflowHandle, WorkflowHandle, WorkflowHandle, WorkflowHandle];
+    const streakOf = (handle: WorkflowHandle) =>
+      handle.result().then(
+        () => assert.fail(`${handle.workflowId} failed`),
+        (error: WorkflowFailedError) => ((error.cause as ApplicationFailure).details?.[0] as { streak: number }).streak,
+      );
+    assert.equal(await streakOf(failed), 1);
+    assert.deepEqual(await skipped.result(), {
+      taskId: id,
+      nominalTime: nominals[1],
+      idempotencyKey: `${id}@${nominals[1]}`,
+      attempt: 0,
+      result: null,
+      dstSkipped: true,
+      streak: 1,
+    });
+    assert.equal(await streakOf(failedAgain), 2, 'the skip did not reset the streak');
+    assert.equal(((await recovered.result()) as { attempt: number }).attempt, 1);
+    const mine = hook.received.filter((a) => a.taskId === id);
+    assert.deepEqual(
+      mine.map((a) => a.event),
+      ['run_failed', 'consecutive_failures', 'task_recovered'],
+      'fail (alerted), skip, fail (deduplicated, and the streak of 2), success (recovery)',
+    );
+    assert.equal(mine[1]?.details.streak, 2);
+    assert.equal(mine[1]?.details.nominalTime, nominals[2]);
+    assert.equal(mine[2]?.details.previousStreak, 2);
+  });
+
   it('a silenced task stays silent; the silence is listed and can be removed', async () => {
     const id = uniqueId('quiet');
     outcomes.set(id, [false, false, false]);
-    const silences = new SilenceStore(client, taskQueue);
-    const silence = await silences.add({
+    const silences = new AlertStateStore(client, taskQueue);
+    const silence = await silences.addSilence({
       match: { tag: 'team=quiet' },
       endsAt: new Date(Date.now() + 600_000).toISOString(),
       reason: 'maintenance',
       createdBy: 'test',
     });
-    assert.ok((await silences.list()).some((s) => s.id === silence.id && s.reason === 'maintenance'));
+    assert.ok((await silences.silences()).some((s) => s.id === silence.id && s.reason === 'maintenance'));
     await create({
       id,
       tags: { team: 'quiet' },
@@ -160,8 +201,8 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     }
     assert.ok(silencedDecisions >= 2, `alerts were raised and silenced (${silencedDecisions})`);
     assert.equal(hook.received.filter((a) => a.taskId === id).length, 0, 'nothing reached the receiver');
-    assert.equal(await silences.remove(silence.id), true);
-    assert.equal(await silences.remove(silence.id), false);
+    assert.equal(await silences.removeSilence(silence.id), true);
+    assert.equal(await silences.removeSilence(silence.id), false);
   });
 
   it("the watchdog catches a schedule deleted behind surecron's back", async () => {
@@ -276,6 +317,53 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     }
   });
 
+  it('a run still going past maxRuntime alerts run_overdue (not run_late, not run_failed); one without is quiet', async () => {
+    const bounded = uniqueId('overdue');
+    const unbounded = uniqueId('unbounded');
+    const stall = { schedule: { every: '1h' }, handler: { type: 'function', name: 'stall' } } as const;
+    await create({ id: bounded, ...stall, maxRuntime: '2s' });
+    await create({ id: unbounded, ...stall });
+    const runs: { workflowId: string }[] = [];
+    try {
+      for (const id of [bounded, unbounded]) {
+        const result = await service.change({ action: 'trigger', taskId: id, actor: 'test', source: 'api' });
+        runs.push(result.run as { workflowId: string });
+      }
+      await sleep(3_500);
+      const found = await createWatchdogActivities({ client, store: service.store }).inspectTasks({});
+      const overdue = found.filter((a) => a.alert.event === 'run_overdue');
+      assert.deepEqual(
+        overdue.map((a) => a.alert.taskId),
+        [bounded],
+      );
+      const details = overdue[0]?.alert.details ?? {};
+      assert.equal(details.workflowId, runs[0]?.workflowId);
+      assert.equal(details.maxRuntimeMs, 2000);
+      assert.ok(
+        Number(details.runningForMs) > 2000 && Number(details.runningForMs) < 15_000,
+        String(details.runningForMs),
+      );
+      assert.ok(!found.some((a) => a.alert.taskId === bounded && a.alert.event === 'run_late'));
+      // Delivered through the watchdog workflow to the real receiver.
+      await client.workflow.execute('watchdog', { taskQueue, workflowId: uniqueId('watchdog'), args: [] });
+      const received = await waitFor(
+        async () => hook.received.find((a) => a.taskId === bounded && a.event === 'run_overdue'),
+        20_000,
+        'the run_overdue alert at the webhook',
+      );
+      assert.match(received.summary, /still going after \d+ s \(maxRuntime 2s\)/);
+      assert.equal(received.signed, true);
+    } finally {
+      for (const run of runs)
+        await client.workflow
+          .getHandle(run.workflowId)
+          .terminate('test over')
+          .catch(() => undefined);
+      await client.schedule.getHandle(bounded).delete();
+      await client.schedule.getHandle(unbounded).delete();
+    }
+  });
+
   it('notify callbacks receive a signed JSON on success and on failure; task metrics count the runs', async () => {
     const id = uniqueId('notified');
     outcomes.set(id, [true, false]);
@@ -300,7 +388,7 @@ describe('alerts end to end: a real webhook receiver, the shared alert state and
     } finally {
       await client.schedule.getHandle(id).delete();
     }
-    const callbacks = hook.received.filter((a) => a.taskId === id) as unknown as (Received & {
+    const callbacks = hook.received.filter((a) => a.taskId === id) as unknown as (ReceivedAlert & {
       status: string;
       attempts: number;
       durationMs: number;

@@ -252,6 +252,18 @@ describe('HTTP API contract (buildApp + running worker)', () => {
       assert.ok(problem.errors && problem.errors.length >= 1, JSON.stringify(problem));
     });
 
+    it('POST /v1/tasks whose DST policy needs thousands of corrections is a 400 naming schedule.cron, and creates nothing', async () => {
+      const refusedId = uniqueId('ct-dst');
+      const body = { ...yearly(refusedId, 'ok'), schedule: { cron: '* * 2 * * *', timezone: 'Europe/Berlin' } };
+      const problem = expectProblem(await call('POST', '/v1/tasks', body), 400, 'validation');
+      assert.equal(problem.errors?.[0]?.path, 'schedule.cron');
+      assert.match(
+        problem.errors?.[0]?.message ?? '',
+        /more than 1000 extra fires over the next 3 years in Europe\/Berlin/,
+      );
+      expectProblem(await call('GET', `/v1/tasks/${refusedId}`, undefined, VIEWER), 404, 'not-found');
+    });
+
     it('GET /v1/tasks/{id} is 200 with the same Task', async () => {
       const response = await call('GET', `/v1/tasks/${id}`, undefined, VIEWER);
       expectStatus(response, 200);
@@ -540,6 +552,7 @@ describe('HTTP API contract (buildApp + running worker)', () => {
       const { items, summary } = ledger.json<{ items: unknown[]; summary: Record<string, number> }>();
       assert.ok(Array.isArray(items));
       assert.deepEqual(Object.keys(summary).sort(), [
+        'dstSkipped',
         'duplicates',
         'expected',
         'failed',

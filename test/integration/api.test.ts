@@ -158,7 +158,9 @@ describe('HTTP API (buildApp + inject) against the real dev server', () => {
       assert.ok('/v1/tasks/{id}' in doc.paths);
       assert.ok('/v1/tasks/{id}/runs' in doc.paths);
       assert.ok(!('/livez' in doc.paths), 'health routes are hidden');
-      assert.deepEqual(doc.components.securitySchemes.bearer, { type: 'http', scheme: 'bearer' });
+      const bearer = doc.components.securitySchemes.bearer as { type: string; scheme: string; description: string };
+      assert.deepEqual([bearer.type, bearer.scheme], ['http', 'bearer']);
+      assert.match(bearer.description, /SURECRON_JWT_/);
     });
 
     it('GET /docs serves the Swagger UI without a token', async () => {

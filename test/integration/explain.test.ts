@@ -1,13 +1,14 @@
 /**
- * `GET /v1/tasks/{id}/explain` against a real dev server of its own (it is killed for the catch-up case): every
- * verdict but `dst_policy` (unit-tested on the core, test/unit/explain.test.ts) made to happen for real, with the
- * evidence each rests on.
+ * `GET /v1/tasks/{id}/explain` against a real dev server: every verdict made to happen for real, with the evidence
+ * each rests on. The first case runs a server of its own (it is killed for the catch-up case); `dst_policy` uses
+ * the shared one, backfilling the schedule over 2027's DST changes in New York.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.js';
+import type { RunTaskInput } from '../../src/contract/run.js';
 import { workflowTypes } from '../../src/contract/workflow-types.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { toRunInput } from '../../src/tasks/schedule.js';
@@ -20,6 +21,7 @@ import { testRules } from '../helpers/rules.js';
 import { runTestWorker, type RunningWorker } from '../helpers/teardown.js';
 import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
+import { newYorkSkipOnce } from '../helpers/dst-cases.js';
 
 const TOKEN = 'explain-admin-token-0123456789';
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -313,7 +315,8 @@ describe('explain: every verdict against a real server', () => {
       assert.ok(Date.parse(String(ev(deleted, 'lastRunBefore.startedAt'))) <= deletedAt + 1_000);
 
       // no_worker: the idle task's first run waits, and so does the watchdog's round on that queue.
-      const idleRun = await firstRun(ids.idle);
+      // The first run still waiting: a fire that came before the worker had stopped may have run.
+      const idleRun = await firstRun(ids.idle, 'running');
       await sleep(Math.max(0, Date.parse(idleRun.startedAt) + 16_000 - Date.now()));
       const noWorker = await explain(idleApp, ids.idle, idleRun.nominalTime);
       assert.equal(noWorker.verdict, 'no_worker', JSON.stringify(noWorker));
@@ -414,6 +417,118 @@ describe('explain: every verdict against a real server', () => {
       await idleWorker?.stop();
       await client.connection.close().catch(() => undefined);
       await server.stop();
+    }
+  });
+});
+
+describe('explain: dst_policy against a real server', () => {
+  it("explains a gap a skip policy dropped and a repeat's second copy the server fired and runTask ended", async () => {
+    const client = await testClient();
+    const taskQueue = uniqueId('tq-explain-dst');
+    const id = uniqueId('x-dst');
+    const seen: string[] = [];
+    const worker = await runTestWorker({
+      taskQueue,
+      handlers: { record: async (_: unknown, ctx: { nominalTime: string }) => void seen.push(ctx.nominalTime) },
+    });
+    const app = await makeApp(client, taskQueue);
+    try {
+      // New York, 01:30 and 02:30 under skip/once. 2027-03-14 02:30 does not exist (02:00 EST → 03:00 EDT at 07:00Z):
+      // dropped, and the server's own walk never fires it. 2027-11-07 01:30 exists twice (05:30Z EDT, 06:30Z EST):
+      // the server fires both, the second is in the run input's DST skips. Paused: only the backfills run.
+      await new TaskService(client, testStore(client, taskQueue)).change({
+        action: 'create',
+        taskId: id,
+        actor: 'test',
+        source: 'api',
+        spec: taskSpecSchema.parse({
+          id,
+          schedule: { ...newYorkSkipOnce, cron: [...newYorkSkipOnce.cron] },
+          handler: { type: 'function', name: 'record' },
+          paused: true,
+        }),
+      });
+      const handle = client.schedule.getHandle(id);
+      const { action } = await handle.describe();
+      assert.equal(action.type, 'startWorkflow');
+      const input = (action.type === 'startWorkflow' ? action.args?.[0] : undefined) as RunTaskInput;
+      assert.deepEqual(input.dstSkips?.[0], ['2027-11-07T06:30:00.000Z', '2027-11-07T06:30:00.000Z']);
+      // The server's walk over both days, run for real by the server's own backfill (trigger `schedule`).
+      await handle.backfill([
+        { start: new Date('2027-03-14T05:00:00Z'), end: new Date('2027-03-14T08:00:00Z'), overlap: 'ALLOW_ALL' },
+        { start: new Date('2027-11-07T05:00:00Z'), end: new Date('2027-11-07T08:00:00Z'), overlap: 'ALLOW_ALL' },
+      ]);
+      const runs = await waitFor(
+        async () => {
+          const { items } = await listRuns(client, id, { pageSize: 100, includeErrors: false });
+          return items.length === 4 && items.every((run) => run.status !== 'running') ? items : undefined;
+        },
+        30_000,
+        'the four backfilled runs closed',
+      );
+      assert.deepEqual(
+        runs.map((run) => [run.nominalTime, run.status, run.attempts, run.trigger]).sort(),
+        [
+          ['2027-03-14T06:30:00Z', 'succeeded', 1, 'schedule'],
+          ['2027-11-07T05:30:00Z', 'succeeded', 1, 'schedule'],
+          ['2027-11-07T06:30:00Z', 'dst_skipped', 0, 'schedule'],
+          ['2027-11-07T07:30:00Z', 'succeeded', 1, 'schedule'],
+        ],
+        'no run in the gap; the second 01:30 ran and ended as a DST skip',
+      );
+      assert.deepEqual(seen.sort(), ['2027-03-14T06:30:00Z', '2027-11-07T05:30:00Z', '2027-11-07T07:30:00Z']);
+      const skipId = `${id}-2027-11-07T06:30:00Z`;
+      assert.deepEqual(await client.workflow.getHandle(skipId).result(), {
+        taskId: id,
+        nominalTime: '2027-11-07T06:30:00Z',
+        idempotencyKey: `${id}@2027-11-07T06:30:00Z`,
+        attempt: 0,
+        result: null,
+        dstSkipped: true,
+      });
+
+      // The second copy: the run the server started, ended at once, and the event behind it.
+      const second = await explain(app, id, '2027-11-07T06:30:00Z');
+      assert.equal(second.verdict, 'dst_policy', JSON.stringify(second));
+      assert.match(second.summary, /ended at once without running the handler: the second copy/);
+      assert.deepEqual(ev(second, 'event'), {
+        wall: '2027-11-07T01:30:00',
+        change: 'repeat',
+        applied: 'once',
+        firedAt: ['2027-11-07T05:30:00Z'],
+        at: '2027-11-07T05:30:00Z',
+      });
+      assert.deepEqual(ev(second, 'policy'), { skipped: 'skip', repeated: 'once' });
+      assert.equal(ev(second, 'timezone'), 'America/New_York');
+      assert.equal(ev(second, 'run.workflowId'), skipId);
+      assert.equal(ev(second, 'run.status'), 'dst_skipped');
+      assert.equal(ev(second, 'run.attempts'), 0);
+      assert.equal(ev(second, 'specVersion.version'), 1);
+      // Its first copy is an ordinary fire, which ran, marked with the same event.
+      const first = await explain(app, id, '2027-11-07T05:30:00Z');
+      assert.equal(first.verdict, 'ran', JSON.stringify(first));
+      assert.equal(ev(first, 'dst.applied'), 'once');
+      assert.equal(ev(first, 'run.workflowId'), `${id}-2027-11-07T05:30:00Z`);
+
+      // The gap: no run at all, at its end or at 02:30 read with the offset before it.
+      for (const at of ['2027-03-14T07:00:00Z', '2027-03-14T07:30:00Z']) {
+        const gap = await explain(app, id, at);
+        assert.equal(gap.verdict, 'dst_policy', JSON.stringify(gap));
+        assert.match(gap.summary, /^the skipped wall time 2027-03-14T02:30:00 \(America\/New_York\)/);
+        assert.deepEqual(ev(gap, 'event'), {
+          wall: '2027-03-14T02:30:00',
+          change: 'gap',
+          applied: 'skip',
+          firedAt: [],
+          at: '2027-03-14T07:00:00Z',
+        });
+        assert.equal(ev(gap, 'run'), undefined);
+      }
+    } finally {
+      await app.close();
+      await client.schedule.getHandle(id).delete();
+      await worker.stop();
+      await client.connection.close();
     }
   });
 });

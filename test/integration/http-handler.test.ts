@@ -5,7 +5,8 @@ import type { Client } from '@temporalio/client';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { listenLocal } from '../helpers/http.js';
-import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
+import { runTestWorker, type RunningWorker } from '../helpers/teardown.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 
 interface Received {
   method: string;
@@ -49,10 +50,14 @@ type HttpHandlerInput = Extract<TaskSpecInput['handler'], { type: 'http' }>;
 
 describe('the built-in http handler against a local server', () => {
   let client: Client;
+  let worker: RunningWorker;
+  const taskQueue = uniqueId('tq-http');
   before(async () => {
     client = await testClient();
+    worker = await runTestWorker({ taskQueue });
   });
   after(async () => {
+    await worker.stop();
     await client.connection.close();
   });
 
@@ -66,11 +71,9 @@ describe('the built-in http handler against a local server', () => {
     respond: (request: Received, index: number) => Reply;
     maxAttempts?: number;
   }): Promise<{ id: string; run: Run; requests: Received[]; origin: string }> {
-    const taskQueue = uniqueId('tq');
     const id = uniqueId(options.prefix);
     const server = await startServer(options.respond);
     const store = testStore(client, taskQueue);
-    const { worker, connection } = await testWorker({ taskQueue });
     let created = false;
     try {
       await store.create(
@@ -84,17 +87,14 @@ describe('the built-in http handler against a local server', () => {
       );
       created = true;
       await client.schedule.getHandle(id).trigger();
-      const run = await worker.runUntil(
-        waitFor(
-          async () => (await listRuns(client, id)).items.find((r) => r.status !== 'running'),
-          30_000,
-          `the run of ${id} to close`,
-        ),
+      const run = await waitFor(
+        async () => (await listRuns(client, id)).items.find((r) => r.status !== 'running'),
+        30_000,
+        `the run of ${id} to close`,
       );
       return { id, run, requests: [...server.requests], origin: server.origin };
     } finally {
       if (created) await client.schedule.getHandle(id).delete();
-      await connection.close();
       await server.close();
     }
   }

@@ -5,13 +5,25 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createWatchdogActivities, WATCHDOG_INTERVAL_MS } from '../../src/activities/watchdog.js';
 import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
-import { taskLedger } from '../../src/runs/ledger.js';
+import { taskLedger, type LedgerSummary } from '../../src/runs/ledger.js';
+import { listRuns } from '../../src/runs/runs.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { runTestWorker } from '../helpers/teardown.js';
-import { testClient, testStore, uniqueId } from '../helpers/temporal.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
+import { newYorkSkipOnce } from '../helpers/dst-cases.js';
 
+const zero: LedgerSummary = {
+  expected: 0,
+  succeeded: 0,
+  failed: 0,
+  running: 0,
+  skipped: 0,
+  missed: 0,
+  duplicates: 0,
+  dstSkipped: 0,
+};
 /** Sleeps until the next instant whose milliseconds are 500, so changes never race a fire on a whole second. */
 const toHalfSecond = (): Promise<void> => sleep((1500 - (Date.now() % 1000)) % 1000 || 1000);
 /** When a change took effect on the server (its audit entry's time): the boundary the ledger draws. */
@@ -174,6 +186,113 @@ describe('ledger exactness', () => {
       await client.connection.close();
     } finally {
       await server.stop();
+    }
+  });
+});
+
+/**
+ * Fires a DST policy drops are accounted for, never missed: one the server is never asked to make (a gap under
+ * `skip`), and one it makes and `runTask` ends at once (a repeat's second copy under `once`), which shows as
+ * `dst_skipped` in the runs, the ledger and to the watchdog, not as a handler's success.
+ */
+describe('ledger and watchdog: fires a DST policy dropped', () => {
+  it('lists them as dst_skipped, never missed, on the shared server', async () => {
+    const client = await testClient();
+    const taskQueue = uniqueId('tq-ledger-dst');
+    const id = uniqueId('ledger-dst');
+    const sink: string[] = [];
+    const worker = await runTestWorker({
+      taskQueue,
+      handlers: { record: async (_: unknown, ctx: { nominalTime: string }) => void sink.push(ctx.nominalTime) },
+    });
+    const service = new TaskService(client, testStore(client, taskQueue));
+    // New York, 01:30 and 02:30 under skip/once: 2027-03-14 02:30 does not exist; 2027-11-07 01:30 exists twice.
+    await service.change({
+      action: 'create',
+      taskId: id,
+      actor: 'test',
+      source: 'api',
+      spec: taskSpecSchema.parse({
+        id,
+        schedule: { ...newYorkSkipOnce, cron: [...newYorkSkipOnce.cron] },
+        handler: { type: 'function', name: 'record' },
+        maxLateness: '1m',
+      }),
+    });
+    const days = [
+      { from: new Date('2027-03-14T00:00:00Z'), to: new Date('2027-03-15T00:00:00Z') },
+      { from: new Date('2027-11-07T00:00:00Z'), to: new Date('2027-11-08T00:00:00Z') },
+    ];
+    try {
+      // Both days as the server walks them, run by the server's own backfill.
+      await client.schedule
+        .getHandle(id)
+        .backfill(days.map(({ from, to }) => ({ start: from, end: new Date(to.getTime() - 1), overlap: 'ALLOW_ALL' })));
+      await waitFor(
+        async () => {
+          const { items } = await listRuns(client, id, { pageSize: 100, includeErrors: false });
+          return items.length === 4 && items.every((run) => run.status !== 'running') ? true : undefined;
+        },
+        30_000,
+        'the four backfilled runs closed',
+      );
+      const later = new Date('2028-01-01T00:00:00Z');
+      const [march, november] = await Promise.all(days.map(({ from, to }) => taskLedger(client, id, from, to, later)));
+      assert.deepEqual(
+        march?.items.map((item) => [item.nominalTime, item.outcome, item.workflowId]),
+        [
+          ['2027-03-14T06:30:00Z', 'succeeded', `${id}-2027-03-14T06:30:00Z`],
+          ['2027-03-14T07:00:00Z', 'dst_skipped', undefined],
+        ],
+        'the gap: never sent to the server, listed where it would have been',
+      );
+      assert.match(march?.items[1]?.dst ?? '', /02:30:00 does not exist in America\/New_York .*skipped/);
+      assert.deepEqual(
+        november?.items.map((item) => [item.nominalTime, item.outcome, item.workflowId, item.attempts]),
+        [
+          ['2027-11-07T05:30:00Z', 'succeeded', `${id}-2027-11-07T05:30:00Z`, 1],
+          ['2027-11-07T06:30:00Z', 'dst_skipped', `${id}-2027-11-07T06:30:00Z`, 0],
+          ['2027-11-07T07:30:00Z', 'succeeded', `${id}-2027-11-07T07:30:00Z`, 1],
+        ],
+        "the repeat's second copy: fired by the server, ended by runTask",
+      );
+      assert.deepEqual(march?.summary, { ...zero, expected: 1, succeeded: 1, dstSkipped: 1 });
+      assert.deepEqual(november?.summary, { ...zero, expected: 2, succeeded: 2, dstSkipped: 1 });
+      assert.deepEqual(sink.sort(), ['2027-03-14T06:30:00Z', '2027-11-07T05:30:00Z', '2027-11-07T07:30:00Z']);
+
+      // The runs API tells a DST skip from a handler's success.
+      const skips = await listRuns(client, id, { status: 'dst_skipped', includeErrors: false });
+      assert.deepEqual(
+        skips.items.map((run) => [run.nominalTime, run.status, run.attempts]),
+        [['2027-11-07T06:30:00Z', 'dst_skipped', 0]],
+      );
+      const successes = await listRuns(client, id, { status: 'succeeded', includeErrors: false });
+      assert.deepEqual(successes.items.map((run) => run.nominalTime).sort(), sink);
+
+      // The watchdog, as its rounds would run just after each dropped fire: no miss, nothing counted.
+      const registry = new Registry();
+      const watchdog = createWatchdogActivities({ client, store: service.store, metrics: createTaskMetrics(registry) });
+      for (const now of [
+        '2027-03-14T06:32:00Z',
+        '2027-03-14T07:02:00Z',
+        '2027-11-07T06:32:00Z',
+        '2027-11-07T07:32:00Z',
+      ]) {
+        const alerts = await watchdog.inspectTasks({ now });
+        assert.deepEqual(
+          alerts.filter(({ alert }) => alert.taskId === id).map(({ alert }) => alert.event),
+          [],
+          `no alert in the round at ${now}`,
+        );
+      }
+      const counted = (await registry.getSingleMetric('surecron_task_missed_total')?.get())?.values.find(
+        (value) => value.labels.task === id,
+      )?.value;
+      assert.equal(counted ?? 0, 0);
+    } finally {
+      await client.schedule.getHandle(id).delete();
+      await worker.stop();
+      await client.connection.close();
     }
   });
 });

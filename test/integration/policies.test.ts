@@ -9,6 +9,7 @@ import { listRuns, type Run } from '../../src/runs/runs.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { testClient, testStore, testWorker, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
+import { mostAtOnce } from '../helpers/count.js';
 
 /**
  * The policies of a task (retry, timeouts, heartbeats, overlap, pause, maxRuns, pauseOnFailure) as the real
@@ -297,21 +298,7 @@ describe('task policies on the real dev server', () => {
       })}`;
     }
 
-    /** The most handler calls in flight at once. */
-    function maxConcurrency(calls: Call[]): number {
-      const events = calls.flatMap((c) => [
-        { t: c.start, d: 1 },
-        { t: c.end!, d: -1 },
-      ]);
-      events.sort((a, b) => a.t - b.t || a.d - b.d);
-      let current = 0;
-      let max = 0;
-      for (const { d } of events) {
-        current += d;
-        max = Math.max(max, current);
-      }
-      return max;
-    }
+    const maxConcurrency = (calls: Call[]): number => mostAtOnce(calls.map((c) => ({ start: c.start, end: c.end! })));
 
     it('skip: runs never overlap and the fires during a run are counted as skipped', async (t) => {
       const { calls, missedByWatchdog, description } = await overlapRun('skip');

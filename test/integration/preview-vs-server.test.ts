@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time.js';
 import type { RunTaskInput } from '../../src/contract/run.js';
 import { previewSchedule } from '../../src/tasks/preview.js';
 import { taskSpecSchema, type ScheduleDef } from '../../src/tasks/spec.js';
-import { testClient, testStore, uniqueId } from '../helpers/temporal.js';
+import { serverMatchingTimes, testClient, testStore, uniqueId } from '../helpers/temporal.js';
 
 /**
  * The preview must equal what runs: the server's ListScheduleMatchingTimes for the schedule surecron created, less
@@ -104,19 +103,13 @@ describe('preview equals what the server fires', () => {
         'api',
       );
       try {
-        const response = await client.workflowService.listScheduleMatchingTimes({
-          namespace: 'default',
-          scheduleId: id,
-          startTime: msToTs(Date.parse(from)),
-          endTime: msToTs(Date.parse(to)),
-        });
-        const times = (response as unknown as { startTime: { seconds: unknown }[] }).startTime;
+        const times = await serverMatchingTimes(client, id, Date.parse(from), Date.parse(to));
         // What runs: the server's fire times less the nominal times the run's DST guard ends at once.
         const { action } = await client.schedule.getHandle(id).describe();
         const skips =
           action.type === 'startWorkflow' ? ((action.args?.[0] as RunTaskInput | undefined)?.dstSkips ?? []) : [];
         const server = times
-          .map((t) => new Date(Number(t.seconds) * 1000).toISOString().replace('.000Z', 'Z'))
+          .map((at) => new Date(at).toISOString().replace('.000Z', 'Z'))
           .filter((at) => !skips.some(([a, b]) => Date.parse(at) >= Date.parse(a) && Date.parse(at) <= Date.parse(b)));
         const preview = previewSchedule(schedule, { from: new Date(from), count: 1000 })
           .map((run) => run.at)

@@ -20,6 +20,7 @@ import {
   redactUrl,
 } from '../../src/alerting/channels/index.js';
 import { listenLocal } from '../helpers/http.js';
+import { createAlertRouter } from '../../src/alerting/router.js';
 
 const alert: Alert = {
   event: 'run_failed',
@@ -105,6 +106,14 @@ describe('webhook channel', () => {
     ]);
     assert.equal(req.headers['x-surecron-signature'], undefined);
     assert.equal(req.headers['x-surecron-timestamp'], undefined);
+  });
+
+  it("an open alert's id comes first, for the receiver to acknowledge it by", async () => {
+    const id = '6f1c2a9e-8b1d-4e2f-9a3b-5c7d8e9f0a1b';
+    await deliver({ type: 'webhook', name: 'hook', url: `${server.url}/hook` }, { ...alert, id });
+    const [req] = server.requests.splice(0);
+    assert.deepEqual(Object.keys(json(req?.body ?? '{}') as object)[0], 'id');
+    assert.deepEqual(json(req?.body ?? '{}'), { ...alert, id });
   });
 
   it('signs `<timestamp>.<raw body>` with HMAC-SHA256 when a secret is set', async () => {
@@ -541,6 +550,21 @@ describe('channel config', () => {
       channelsFor(config, 'P2').map((c) => c.name),
       ['ops-mail'], // no P2 route: every channel whose severities allow P2
     );
+  });
+
+  it('escalateAfter: a duration for P1 and P2, read by the router; P0 has nowhere to go, a bad duration is refused', () => {
+    const config = parseAlertsConfig({ channels: [slack], escalateAfter: { P1: '15m', P2: '1h' } });
+    const router = createAlertRouter(config, async () => Promise.resolve());
+    assert.deepEqual(
+      (['P0', 'P1', 'P2'] as const).map((severity) => router.escalateAfterMs(severity)),
+      [undefined, 900_000, 3_600_000],
+    );
+    fails({ channels: [slack], escalateAfter: { P0: '5m' } }, 'escalateAfter.P0');
+    assert.match(
+      fails({ channels: [slack], escalateAfter: { P1: 'soon' } }, 'escalateAfter.P1').message,
+      /"soon" is not a duration/,
+    );
+    fails({ channels: [slack], escalateAfter: { P2: '500ms' } }, 'escalateAfter.P2');
   });
 
   it('loads a JSON file and adds the env webhook to every route', () => {

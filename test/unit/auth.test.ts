@@ -49,12 +49,18 @@ describe('parseTokens', () => {
     [':secretvalue999:read', 'no name'],
     ['ops::read', 'no token'],
     ['ops:secret:value999:read', 'four parts (a ":" in the token)'],
+    ['ops:secretvalue999:read:', 'an empty team scope'],
+    ['ops:secretvalue999:read:team', 'a scope tag without "="'],
+    ['ops:secretvalue999:read:=erp', 'a scope tag without a key'],
     ['secretvalue999', 'one part'],
   ];
   for (const [entry, why] of malformed) {
     it(`a malformed SURECRON_API_TOKENS entry (${why}) throws TokenConfigError without the token`, () => {
       const error = tokenConfigError(`good:goodtoken12345:read,${entry}`);
-      assert.match(error.message, /^SURECRON_API_TOKENS: entries must be name:token:read\|write/);
+      assert.match(
+        error.message,
+        /^SURECRON_API_TOKENS: (entries must be name:token:read\|write|the team scope|scope tag "[^"]*" is not key=value)/,
+      );
       assert.ok(!error.message.includes('secretvalue999'), `message leaks the token: ${error.message}`);
       assert.ok(!error.message.includes('goodtoken12345'), `message leaks another token: ${error.message}`);
       assert.ok(!error.message.includes('secret'), error.message);
@@ -115,6 +121,31 @@ describe('authenticate', () => {
   it('a header naming the digest of an empty token does not match anything', () => {
     // An empty presented token hashes like any string; no entry has an empty token, so nothing matches.
     assert.equal(authenticate(parseTokens(admin), 'Bearer  '), undefined);
+  });
+});
+
+describe('team-scoped tokens', () => {
+  const entries = parseTokens(
+    admin,
+    'erp:erptoken123456:write:team=erp,both:bothtoken12345:read:team=erp;team=crm;env=prod:eu,plain:plaintoken1234:read',
+  );
+
+  it('a fourth part limits the token to tags: keys ANDed, values of one key ORed, ":" allowed in a value', () => {
+    assert.deepEqual(authenticate(entries, 'Bearer erptoken123456'), {
+      name: 'erp',
+      scope: 'write',
+      teamScope: { team: ['erp'] },
+    });
+    assert.deepEqual(authenticate(entries, 'Bearer bothtoken12345'), {
+      name: 'both',
+      scope: 'read',
+      teamScope: { team: ['erp', 'crm'], env: ['prod:eu'] },
+    });
+  });
+
+  it('a token without one is not scoped', () => {
+    assert.deepEqual(authenticate(entries, 'Bearer plaintoken1234'), { name: 'plain', scope: 'read' });
+    assert.deepEqual(authenticate(entries, `Bearer ${admin}`), { name: 'admin', scope: 'write' });
   });
 });
 

@@ -399,6 +399,176 @@ describe('surecron CLI', () => {
     });
   });
 
+  describe('dead-letters', { concurrency: 4 }, () => {
+    const letter = {
+      ...run,
+      status: 'failed',
+      taskId: 'nightly-report',
+      errorType: 'UpstreamError',
+      error: 'task nightly-report failed at 2026-03-01T09:00:00Z: upstream answered 503',
+    };
+
+    it('dead-letters list --task --error-type: GET /v1/dead-letters, a table of task, nominal time and error', async () => {
+      const result = await call(['dead-letters', 'list', '--task', 'nightly-report', '--error-type', 'UpstreamError'], {
+        status: 200,
+        body: { items: [letter] },
+      });
+      assertOk(result);
+      assertRequest(result.request, 'GET', '/v1/dead-letters?taskId=nightly-report&errorType=UpstreamError');
+      assert.match(
+        result.stdout,
+        /nightly-report\s+2026-03-01T09:00:00Z\s+nightly-report\/2026-03-01T09:00:00Z\s+1\s+UpstreamError/,
+      );
+    });
+
+    it('dead-letters retry --spec original and resolve --note: POST the run’s retry and resolve', async () => {
+      const retried = await call(
+        ['dead-letters', 'retry', 'nightly-report-2026-03-01T09:00:00Z', '--spec', 'original'],
+        {
+          status: 202,
+          body: { taskId: 'nightly-report', run: { workflowId: 'w', runId: 'r2' } },
+        },
+      );
+      assertOk(retried);
+      assertRequest(retried.request, 'POST', '/v1/runs/nightly-report-2026-03-01T09%3A00%3A00Z/retry', {
+        spec: 'original',
+      });
+      const resolved = await call(['dead-letters', 'resolve', 'w1', '--note', 'refunded', '--run-id', 'r1'], {
+        status: 200,
+        body: { taskId: 'nightly-report', resolved: { workflowId: 'w1', runId: 'r1' }, note: 'refunded' },
+      });
+      assertOk(resolved);
+      assertRequest(resolved.request, 'POST', '/v1/runs/w1/resolve', { note: 'refunded', runId: 'r1' });
+    });
+
+    it('dead-letters resolve without --note: one line, exit 1, no request', async () => {
+      const api = await fakeApi(() => ({ status: 200, body: {} }));
+      try {
+        const result = await cli(api.url, ['dead-letters', 'resolve', 'w1']);
+        assert.notEqual(result.code, 0);
+        assert.equal(result.errLines.length, 1, result.stderr);
+        assert.match(result.errLines[0] ?? '', /--note/);
+        assert.equal(api.requests.length, 0);
+      } finally {
+        await api.close();
+      }
+    });
+  });
+
+  describe('groups', { concurrency: 4 }, () => {
+    it('groups: GET /v1/groups, a table of group, kind, limit, running, waiting and granted', async () => {
+      const result = await call(['groups'], {
+        status: 200,
+        body: {
+          items: [
+            {
+              group: 'erp',
+              kind: 'concurrency',
+              limit: 3,
+              running: 3,
+              waiting: 7,
+              granted: 120,
+              runningRuns: [],
+              waitingRuns: [],
+            },
+            {
+              group: 'erp-api',
+              kind: 'rate',
+              perSecond: 2,
+              running: 0,
+              waiting: 1,
+              granted: 40,
+              runningRuns: [],
+              waitingRuns: [],
+            },
+          ],
+        },
+      });
+      assertOk(result);
+      assertRequest(result.request, 'GET', '/v1/groups');
+      assert.match(result.stdout, /erp\s+concurrency\s+3\s+3\s+7\s+120/);
+      assert.match(result.stdout, /erp-api\s+rate\s+2\/s\s+0\s+1\s+40/);
+    });
+
+    it('jobs submit --concurrency: sent with the job; a bad one is one line and a non-zero exit, with no request', async () => {
+      const sent = await call(
+        ['jobs', 'submit', '--function', 'heartbeat', '--key', 'k1', '--concurrency', '{"group":"erp","limit":2}'],
+        { status: 202, body: { jobId: 'a'.repeat(32), workflowId: `job-${'a'.repeat(32)}` } },
+      );
+      assertOk(sent);
+      assertRequest(sent.request, 'POST', '/v1/jobs', {
+        handler: { type: 'function', name: 'heartbeat' },
+        idempotencyKey: 'k1',
+        concurrency: { group: 'erp', limit: 2 },
+      });
+      const api = await fakeApi(() => ({ status: 202, body: {} }));
+      try {
+        const args = [
+          'jobs',
+          'submit',
+          '--function',
+          'heartbeat',
+          '--key',
+          'k1',
+          '--concurrency',
+          '{"group":"erp","limit":0}',
+        ];
+        const bad = await cli(api.url, args);
+        assert.notEqual(bad.code, 0);
+        assert.equal(bad.errLines.length, 1, bad.stderr);
+        assert.match(bad.errLines[0] ?? '', /limit/);
+        assert.equal(api.requests.length, 0);
+      } finally {
+        await api.close();
+      }
+    });
+  });
+
+  describe('alerts', { concurrency: 4 }, () => {
+    const id = '6f1c2a9e-8b1d-4e2f-9a3b-5c7d8e9f0a1b';
+    const open = {
+      id,
+      taskId: 'nightly-report',
+      event: 'run_overdue',
+      severity: 'P1',
+      firstAt: '2026-03-01T09:05:00.000Z',
+      lastSentAt: '2026-03-01T09:15:00.000Z',
+      sent: 2,
+    };
+
+    it('alerts list: GET /v1/alerts, a table of id, task, event, severity and deliveries', async () => {
+      const result = await call(['alerts', 'list'], { status: 200, body: { items: [open] } });
+      assertOk(result);
+      assertRequest(result.request, 'GET', '/v1/alerts');
+      assert.match(
+        result.stdout,
+        new RegExp(`${id}\\s+nightly-report\\s+run_overdue\\s+P1\\s+2026-03-01T09:05:00.000Z\\s+2`),
+      );
+    });
+
+    it('alerts ack --note: POST /v1/alerts/{id}/ack; an unknown id is one line and exit 1', async () => {
+      const acked = await call(['alerts', 'ack', id, '--note', 'on it'], {
+        status: 200,
+        body: { ...open, acknowledged: { by: 'ops', at: '2026-03-01T09:16:00.000Z', note: 'on it' } },
+      });
+      assertOk(acked);
+      assertRequest(acked.request, 'POST', `/v1/alerts/${id}/ack`, { note: 'on it' });
+      const missing = await call(['alerts', 'ack', id], {
+        status: 404,
+        contentType: 'application/problem+json',
+        body: {
+          type: 'https://surecron.dev/problems/not-found',
+          title: 'Not found',
+          status: 404,
+          detail: `no open alert ${id}`,
+        },
+      });
+      assert.equal(missing.code, 1);
+      assert.equal(missing.errLines.length, 1, missing.stderr);
+      assert.match(missing.errLines[0] ?? '', /no open alert/);
+    });
+  });
+
   describe('preview, jobs, audit', { concurrency: 4 }, () => {
     const preview = {
       runs: [

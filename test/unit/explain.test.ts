@@ -93,6 +93,25 @@ describe('explain core', () => {
     assert.equal(first.kind, 'fire');
   });
 
+  it('dst_policy: a run the server started for a second copy, which runTask ended at once', () => {
+    const nominalTime = '2027-11-07T06:30:00Z';
+    const run = {
+      workflowId: `nightly-${nominalTime}`,
+      runId: 'r',
+      nominalTime,
+      startedAt: '2026-12-02T10:00:00.000Z',
+      closedAt: '2026-12-02T10:00:00.100Z',
+      status: 'dst_skipped' as const,
+      attempts: 0,
+      trigger: 'schedule' as const,
+    };
+    const explained = explainInstant(facts(nominalTime, { runs: [run] }));
+    assert.equal(explained.verdict, 'dst_policy');
+    assert.deepEqual(explained.evidence.event, repeatEvent);
+    assert.equal((explained.evidence.run as { workflowId: string }).workflowId, run.workflowId);
+    assert.match(explained.summary, /ended at once without running the handler: the second copy/);
+  });
+
   it('a shifted or twice-fired event is no dst_policy verdict', () => {
     const twice: DstEvent = {
       ...repeatEvent,

@@ -27,7 +27,7 @@ describe('layers', () => {
   it('lint refuses the contract importing anything of surecron above it', async () => {
     const messages = await lintAs(
       'src/contract/run.ts',
-      "import { taskDefaults } from '../tasks/schedule.js';\nexport const defaults = taskDefaults;\n",
+      "import { taskDefaults } from '../tasks/task-defaults.js';\nexport const defaults = taskDefaults;\n",
     );
     assert.ok(
       messages.some((m) => m.startsWith('import-x/no-restricted-paths: ')),

@@ -183,3 +183,49 @@ describe('simulate: a year of fires and the crowds in it', () => {
     assert.equal(decade.crowdedSeconds, 0);
   });
 });
+
+describe('simulate: rate groups', () => {
+  const day = Date.parse('2027-01-02T00:00:00Z');
+  const rate = (group: string, perSecond: number) => ({ rateLimit: { group, perSecond } });
+
+  it('queues a group of 10 daily tasks on one second at 2/s: the last waits 4.5 s, 9 of 10 wait', () => {
+    const tasks = Array.from({ length: 10 }, (_, i) => task(`erp-${i}`, { cron: '0 9 * * *' }, rate('erp', 2)));
+    const result = simulate([...tasks, task('free', { cron: '0 9 * * *' })], { fromMs: from, toMs: day });
+    assert.deepEqual(result.rateGroups, [
+      {
+        group: 'erp',
+        perSecond: 2,
+        taskIds: tasks.map((t) => t.id),
+        fires: 10,
+        demandPerSecond: 0.0001157,
+        delayedFires: 9,
+        maxDelayMs: 4500,
+        worstAt: '2027-01-01T09:00:00Z',
+      },
+    ]);
+  });
+
+  it('a demand above the rate grows without end: 2 tasks every second at 1/s over an hour', () => {
+    const hour = from + 3_600_000;
+    const tasks = [task('a', { every: '1s' }, rate('api', 1)), task('b', { every: '1s' }, rate('api', 1))];
+    const [report] = simulate(tasks, { fromMs: from, toMs: hour }).rateGroups ?? [];
+    assert.equal(report?.fires, 7200);
+    assert.equal(report?.demandPerSecond, 2);
+    // One start a second for two fires a second: the j-th fire starts ceil(j / 2) s late, the last an hour.
+    assert.equal(report?.maxDelayMs, 3_600_000);
+    assert.equal(report?.worstAt, '2027-01-01T00:59:59Z');
+  });
+
+  it('paused tasks and tasks without a group add nothing; the strictest declared rate applies', () => {
+    const tasks = [
+      task('a', { cron: '0 9 * * *' }, rate('g', 5)),
+      task('b', { cron: '0 9 * * *' }, rate('g', 1)),
+      task('c', { cron: '0 9 * * *' }, { ...rate('g', 1), paused: true }),
+    ];
+    const [report] = simulate(tasks, { fromMs: from, toMs: day }).rateGroups ?? [];
+    assert.equal(report?.perSecond, 1);
+    assert.deepEqual(report?.taskIds, ['a', 'b']);
+    assert.equal(report?.maxDelayMs, 1000);
+    assert.equal(simulate([task('x', { every: '1h' })], { fromMs: from, toMs: day }).rateGroups, undefined);
+  });
+});

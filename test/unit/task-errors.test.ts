@@ -4,6 +4,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { TASK_CHANGE_ERROR_TYPES } from '../../src/contract/task-change.js';
 import {
+  FireRunNotFoundError,
+  FireRunStateError,
   fromFailure,
   TaskConflictError,
   TaskExistsError,
@@ -33,6 +35,8 @@ describe('task domain errors across the workflow boundary', () => {
     new TaskOwnershipError('a.task', 'code'),
     new TaskConflictError('a.task'),
     new TaskValidationError([{ path: 'schedule.cron', message: 'bad field' }]),
+    new FireRunNotFoundError('a.task-2026-01-01T00:00:00Z'),
+    new FireRunStateError('a.task-2026-01-01T00:00:00Z', 'it was resolved'),
   ];
 
   it('covers exactly the error types the taskChange workflow does not retry', () => {

@@ -1,3 +1,4 @@
+import { duration } from '../../tasks/duration.js';
 import { z } from 'zod';
 
 export const severities = ['P0', 'P1', 'P2'] as const;
@@ -65,6 +66,10 @@ export const alertsFileSchema = z
   .strictObject({
     channels: z.array(channelSchema),
     routes: z.strictObject({ P0: routeList.optional(), P1: routeList.optional(), P2: routeList.optional() }).optional(),
+    /** An alert of this severity not acknowledged within the time goes to the next severity's route (P2 → P1 → P0). */
+    escalateAfter: z
+      .strictObject({ P1: duration({ min: 1000 }).optional(), P2: duration({ min: 1000 }).optional() })
+      .optional(),
   })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();

@@ -19,6 +19,7 @@ export function dingtalkPayload(alert: Alert): { msgtype: 'markdown'; markdown: 
     `- **Event:** ${alert.event}`,
     `- **Severity:** ${alert.severity}`,
     `- **At:** ${alert.at}`,
+    ...(alert.id ? [`- **Alert:** ${alert.id}`] : []),
     ...detailEntries(alert).map(([key, value]) => `- **${key}:** ${value}`),
   ];
   return { msgtype: 'markdown', markdown: { title, text: truncateBytes(lines.join('\n'), maxTextBytes) } };

@@ -18,6 +18,7 @@ export function emailText(alert: Alert): string {
     `Event:    ${alert.event}`,
     `Severity: ${alert.severity}`,
     `At:       ${alert.at}`,
+    ...(alert.id ? [`Alert:    ${alert.id}`] : []),
     ...(details.length > 0 ? ['', 'Details:', ...details.map(([key, value]) => `  ${key}: ${value}`)] : []),
     '',
   ].join('\n');

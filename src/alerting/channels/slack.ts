@@ -22,6 +22,7 @@ export function slackPayload(alert: Alert): { text: string; blocks: unknown[] } 
         field('Event', alert.event),
         field('Severity', alert.severity),
         field('At', alert.at),
+        ...(alert.id ? [field('Alert', alert.id)] : []),
       ],
     },
   ];

@@ -6,8 +6,8 @@ import { type DeliverOptions, postJson } from './http.js';
 
 /** The JSON body a generic webhook receives. */
 export function webhookPayload(alert: Alert): string {
-  const { event, taskId, severity, at, summary, details } = alert;
-  return toJson({ event, taskId, severity, at, summary, details });
+  const { id, event, taskId, severity, at, summary, details } = alert;
+  return toJson({ ...(id ? { id } : {}), event, taskId, severity, at, summary, details });
 }
 
 /** `sha256=` + hex HMAC-SHA256 keyed with `secret` over `<timestamp>.<body>`. */
@@ -16,7 +16,7 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /**
- * POSTs `{ event, taskId, severity, at, summary, details }` as JSON. Any 2xx is success.
+ * POSTs `{ id, event, taskId, severity, at, summary, details }` as JSON (`id`: the open alert, to acknowledge). Any 2xx is success.
  *
  * With a `secret`, two headers are added:
  * - `X-Surecron-Timestamp`: unix time in seconds when the request was signed;

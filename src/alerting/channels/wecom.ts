@@ -16,6 +16,7 @@ export function wecomPayload(alert: Alert): { msgtype: 'markdown'; markdown: { c
     `> **Event:** ${alert.event}`,
     `> **Severity:** <font color="${color}">${alert.severity}</font>`,
     `> **At:** ${alert.at}`,
+    ...(alert.id ? [`> **Alert:** ${alert.id}`] : []),
     ...detailEntries(alert).map(([key, value]) => `> **${key}:** ${value}`),
   ];
   return { msgtype: 'markdown', markdown: { content: truncateBytes(lines.join('\n'), maxContentBytes) } };

@@ -1,12 +1,22 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { actorOf } from '../auth.js';
 import { previewSchedule } from '../../tasks/preview.js';
 import { getJob, submitJob } from '../../runs/jobs.js';
-import { runDetail } from '../../runs/run-detail.js';
+import { RunNotFoundError, runDetail } from '../../runs/run-detail.js';
+import { TeamAccess } from '../team-access.js';
 import { applyTasks } from '../../tasks/apply.js';
 import { listAudit } from '../../tasks/audit.js';
 import type { TaskService } from '../../tasks/service.js';
-import { handlerSchema, retrySchema, scheduleSchema, taskIdSchema, timeoutsSchema } from '../../tasks/spec.js';
+import {
+  concurrencySchema,
+  handlerSchema,
+  rateLimitSchema,
+  retrySchema,
+  scheduleSchema,
+  taskIdSchema,
+  timeoutsSchema,
+} from '../../tasks/spec.js';
 import { TaskValidationError } from '../../tasks/errors.js';
 import { scheduleIssues, validateTask, validateTasks, type TaskRules } from '../../tasks/validate.js';
 import { isoTime, pageSize, pageToken } from './params.js';
@@ -47,7 +57,13 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
           params: z.object({ workflowId: z.string().min(1).max(300) }),
         },
       },
-      async (request) => runDetail(client, request.params.workflowId),
+      async (request) => {
+        const run = await runDetail(client, request.params.workflowId);
+        // A run is a team's when its task's tags, as it started with them, are within the token's scope.
+        if (!TeamAccess.of(request, store).admitsRun((run.input as { tags?: string[] } | undefined)?.tags))
+          throw new RunNotFoundError(request.params.workflowId);
+        return run;
+      },
     );
 
     app.post(
@@ -64,10 +80,13 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
             runAt: isoTime.optional(),
             retry: retrySchema.optional(),
             timeouts: timeoutsSchema.optional(),
+            concurrency: concurrencySchema.optional(),
+            rateLimit: rateLimitSchema.optional(),
           }),
         },
       },
       async (request, reply) => {
+        TeamAccess.of(request, store).requireUnscoped('one-off jobs');
         const { runAt, ...job } = request.body;
         // Checked like a task's: registered names, allowed http targets, coherent retry and timeouts.
         if (job.input !== undefined && job.handler.type === 'http') {
@@ -95,7 +114,10 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
           params: z.object({ jobId: z.string().regex(/^[0-9a-f]{32}$/, 'not a job id') }),
         },
       },
-      async (request) => getJob(client, request.params.jobId),
+      async (request) => {
+        TeamAccess.of(request, store).requireUnscoped('one-off jobs');
+        return getJob(client, request.params.jobId);
+      },
     );
 
     app.get(
@@ -104,6 +126,11 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
         config: { scope: 'read' },
         schema: {
           summary: 'Every change to tasks, newest first',
+          description:
+            'One item per task a change touched, at the time the change took effect on that task. Changes made at ' +
+            'once (an `apply`, concurrent writes by one caller) are recorded together as one batch entry; `pageSize` ' +
+            'counts recorded entries, so a page holds one item per task of each batch on it and may hold more ' +
+            'items than `pageSize`.',
           tags: ['audit'],
           querystring: z.object({
             taskId: taskIdSchema.optional(),
@@ -114,7 +141,20 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
           }),
         },
       },
-      async (request) => listAudit(client, { ...request.query, taskQueue: store.taskQueue }),
+      async (request) => {
+        const page = await listAudit(client, { ...request.query, taskQueue: store.taskQueue });
+        const access = TeamAccess.of(request, store);
+        if (!access.scope) return page;
+        // A team's entries: its tasks' now, and those whose spec before or after was within its scope.
+        const visible = new Set(await access.taskIds());
+        const specTags = (state: unknown) => (state as { tags?: Record<string, string> } | undefined)?.tags;
+        const items = page.items.filter(
+          (entry) =>
+            visible.has(entry.taskId) ||
+            [entry.before, entry.after].some((state) => specTags(state) && access.admits(specTags(state))),
+        );
+        return { ...page, items };
+      },
     );
 
     app.post(
@@ -130,10 +170,22 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
       async (request) => {
         const { specs, issues } = validateTasks(request.body.tasks, rules);
         if (issues.length) throw new TaskValidationError(issues);
-        return applyTasks(service.writer(request.principal?.name ?? 'unknown'), specs, {
-          prune: request.body.prune,
-          source: 'api',
-        });
+        const access = TeamAccess.of(request, store);
+        if (!access.scope)
+          return applyTasks(service.writer(actorOf(request)), specs, { prune: request.body.prune, source: 'api' });
+        // Scoped: every spec stays within the scope, another team's task is skipped, a prune sees only the team's.
+        for (const spec of specs) access.requireSpec(spec);
+        const visible = new Set(await access.taskIds());
+        const taken = new Set(await store.listIds());
+        const foreign = specs.filter((spec) => taken.has(spec.id) && !visible.has(spec.id));
+        const writer = service.writer(actorOf(request));
+        const result = await applyTasks(
+          { ...writer, listIds: async (source) => (await writer.listIds(source)).filter((id) => visible.has(id)) },
+          specs.filter((spec) => !foreign.includes(spec)),
+          { prune: request.body.prune, source: 'api' },
+        );
+        result.skipped.push(...foreign.map(({ id }) => ({ id, reason: "outside the token's team scope" })));
+        return result;
       },
     );
   };

@@ -14,6 +14,7 @@ import {
 import { taskIdSchema } from '../../tasks/spec.js';
 import { validateTasks, type TaskRules } from '../../tasks/validate.js';
 import { isoTime } from './params.js';
+import { TeamAccess } from '../team-access.js';
 
 /** Tasks one simulation may cover. */
 const MAX_TASKS = 20_000;
@@ -75,8 +76,9 @@ export function simulateRoutes(
         if (issues.length) throw new TaskValidationError(issues);
         // A stored task that is also given is simulated as given: the body is the change being considered.
         const ids = [...new Set(taskIds)].filter((id) => !given.has(id));
-        // @throws TaskNotFoundError (404) for an id that is not this deployment's task.
-        const stored = await Promise.all(ids.map((id) => described(() => store.get(id))));
+        // @throws TaskNotFoundError (404) for an id that is not this deployment's task, or not the token's team's.
+        const access = TeamAccess.of(request, store);
+        const stored = await Promise.all(ids.map((id) => described(() => access.task(id))));
         const all = [...stored.map(storedSimulationTask), ...given.values()];
         const rates = startRates({
           ...(startRate !== undefined ? { requested: startRate } : {}),

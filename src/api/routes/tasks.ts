@@ -1,6 +1,8 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import pLimit from 'p-limit';
 import { z } from 'zod';
+import { actorOf } from '../auth.js';
 import { specChanged } from '../../activities/watchdog.js';
 import { backfillOverlapPolicies, backfillTimes } from '../../tasks/backfill.js';
 import { explainTask, explainVerdicts } from '../../runs/explain.js';
@@ -10,8 +12,9 @@ import type { TaskService } from '../../tasks/service.js';
 import { taskIdSchema, taskSpecSchema } from '../../tasks/spec.js';
 import { validateTask, type TaskRules } from '../../tasks/validate.js';
 import { HttpProblem } from '../problem.js';
+import { TeamAccess } from '../team-access.js';
 import { toTaskView } from '../task-view.js';
-import { isoTime, pageSize, pageToken } from './params.js';
+import { isoTime, pageSize, pageToken, tagParam } from './params.js';
 
 const idParams = z.object({ id: taskIdSchema });
 /** Run lists read at once for a page of tasks. */
@@ -32,12 +35,14 @@ const explainResponse = explanation.extend({
 /** Task routes: CRUD, pause/resume, trigger, backfill, runs, the ledger and explain. */
 export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPluginAsyncZod {
   const { store, client } = service;
-  const view = async (id: string) => {
-    const task = await store.get(id);
-    const { items } = await listRuns(client, id, { pageSize: 10, includeErrors: true });
-    return toTaskView(task, items);
+  // The schedule and its recent runs are read at once; a task that does not exist answers 404 all the same.
+  const view = async (access: TeamAccess, id: string) => {
+    const runs = listRuns(client, id, { pageSize: 10, includeErrors: true });
+    runs.catch(() => undefined);
+    const task = await access.task(id);
+    return toTaskView(task, (await runs).items);
   };
-  const actor = (request: { principal?: { name: string } }): string => request.principal?.name ?? 'unknown';
+  const accessOf = (request: FastifyRequest) => TeamAccess.of(request, store);
 
   return async (app) => {
     app.get(
@@ -48,10 +53,7 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
           summary: 'List tasks, newest first, each with its last 5 runs',
           tags: ['tasks'],
           querystring: z.object({
-            tag: z
-              .string()
-              .regex(/^[^=]+=.*$/, 'must be key=value')
-              .optional(),
+            tag: tagParam.optional(),
             paused: z.enum(['true', 'false']).optional(),
             pageSize,
             pageToken,
@@ -60,8 +62,10 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
       },
       async (request) => {
         const { tag, paused, pageSize: size, pageToken: token } = request.query;
+        const { scope } = accessOf(request);
         const page = await store.list({
-          ...(tag ? { tag: { key: tag.slice(0, tag.indexOf('=')), value: tag.slice(tag.indexOf('=') + 1) } } : {}),
+          ...(tag ? { tag } : {}),
+          ...(scope ? { scope } : {}),
           ...(paused ? { paused: paused === 'true' } : {}),
           pageSize: size,
           ...(token ? { pageToken: token } : {}),
@@ -84,15 +88,17 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
       { config: { scope: 'write' }, schema: { summary: 'Create a task', tags: ['tasks'], body: taskSpecSchema } },
       async (request, reply) => {
         const spec = validateTask(request.body, rules);
-        await service.change({ action: 'create', taskId: spec.id, actor: actor(request), source: 'api', spec });
-        return reply.status(201).send(await view(spec.id));
+        const access = accessOf(request);
+        access.requireSpec(spec);
+        await service.change({ action: 'create', taskId: spec.id, actor: actorOf(request), source: 'api', spec });
+        return reply.status(201).send(await view(access, spec.id));
       },
     );
 
     app.get(
       '/v1/tasks/:id',
       { config: { scope: 'read' }, schema: { summary: 'Get a task', tags: ['tasks'], params: idParams } },
-      async (request) => view(request.params.id),
+      async (request) => view(accessOf(request), request.params.id),
     );
 
     app.put(
@@ -111,14 +117,16 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
           );
         }
         const spec = validateTask(request.body, rules);
+        const access = accessOf(request);
+        await access.requireWritable(spec);
         const result = await service.change({
           action: 'update',
           taskId: spec.id,
-          actor: actor(request),
+          actor: actorOf(request),
           source: 'api',
           spec,
         });
-        return reply.status(result.created ? 201 : 200).send(await view(spec.id));
+        return reply.status(result.created ? 201 : 200).send(await view(access, spec.id));
       },
     );
 
@@ -126,7 +134,8 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
       '/v1/tasks/:id',
       { config: { scope: 'write' }, schema: { summary: 'Delete a task', tags: ['tasks'], params: idParams } },
       async (request, reply) => {
-        await service.change({ action: 'delete', taskId: request.params.id, actor: actor(request), source: 'api' });
+        await accessOf(request).requireTask(request.params.id);
+        await service.change({ action: 'delete', taskId: request.params.id, actor: actorOf(request), source: 'api' });
         return reply.status(204).send();
       },
     );
@@ -146,15 +155,15 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
         async (request) => {
           const { id } = request.params;
           const note = request.body?.note;
-          const task = await store.get(id);
+          const task = await accessOf(request).task(id);
           await service.change({
             action,
             taskId: id,
-            actor: actor(request),
+            actor: actorOf(request),
             source: task.source,
             ...(note ? { note } : {}),
           });
-          return view(id);
+          return view(accessOf(request), id);
         },
       );
     }
@@ -164,11 +173,11 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
       { config: { scope: 'write' }, schema: { summary: 'Run a task now', tags: ['tasks'], params: idParams } },
       async (request, reply) => {
         const { id } = request.params;
-        const task = await store.get(id);
+        const task = await accessOf(request).task(id);
         const result = await service.change({
           action: 'trigger',
           taskId: id,
-          actor: actor(request),
+          actor: actorOf(request),
           source: task.source,
         });
         return reply.status(202).send(result.run);
@@ -203,12 +212,12 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
           throw new HttpProblem(400, 'Invalid request', 'a backfill covers past fire times only', [
             { path: 'body.from', message: 'must be in the past' },
           ]);
-        const task = await store.get(id);
+        const task = await accessOf(request).task(id);
         backfillTimes(task.spec.schedule, from, to);
         const started = await service.start({
           action: 'backfill',
           taskId: id,
-          actor: actor(request),
+          actor: actorOf(request),
           source: task.source,
           from: from.toISOString(),
           to: to.toISOString(),
@@ -236,7 +245,7 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
         },
       },
       async (request) => {
-        await store.get(request.params.id);
+        await accessOf(request).task(request.params.id);
         return listRuns(client, request.params.id, { ...request.query, includeErrors: true });
       },
     );
@@ -259,6 +268,7 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
           throw new HttpProblem(400, 'Invalid request', '"from" must be before "to"', [
             { path: 'querystring.to', message: 'must be after from' },
           ]);
+        await accessOf(request).requireTask(request.params.id);
         const ledger = await taskLedger(client, request.params.id, from, to);
         // A deleted task still has a ledger; one that never existed has none.
         if (ledger.items.length === 0) await store.get(request.params.id);
@@ -276,15 +286,18 @@ export function taskRoutes(service: TaskService, rules: TaskRules): FastifyPlugi
             'For a fire time: `ran`, `running`, `pending`, `paused`, `skipped_overlap`, `outside_catchup_window`, ' +
             '`dropped_by_pause`, `no_worker`, `schedule_drift`, `duplicate` or `missed`, with the runs, audit ' +
             'entries, outage interval or watchdog rounds it rests on. For another instant: `dst_policy` (a wall time ' +
-            'a DST policy skipped) or `not_a_fire_time` with the neighbouring fire times, the spec version in force ' +
-            'and the verdicts on those neighbours.',
+            'a DST policy skipped, with the `dst_skipped` run if the server fired it) or `not_a_fire_time` with the ' +
+            'neighbouring fire times, the spec version in force and the verdicts on those neighbours.',
           tags: ['runs'],
           params: idParams,
           querystring: z.object({ at: isoTime }),
           response: { 200: explainResponse },
         },
       },
-      async (request) => explainTask(client, store, request.params.id, request.query.at, { specChanged }),
+      async (request) => {
+        await accessOf(request).requireTask(request.params.id);
+        return explainTask(client, store, request.params.id, request.query.at, { specChanged });
+      },
     );
   };
 }

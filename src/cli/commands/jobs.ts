@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { handlerSchema, retrySchema, timeoutsSchema } from '../../tasks/spec.js';
+import { concurrencySchema, handlerSchema, rateLimitSchema, retrySchema, timeoutsSchema } from '../../tasks/spec.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { readDocument } from '../files.js';
@@ -15,6 +15,8 @@ interface SubmitOptions {
   runAt?: string;
   retry?: unknown;
   timeouts?: unknown;
+  concurrency?: unknown;
+  rateLimit?: unknown;
 }
 
 async function handlerFrom(options: SubmitOptions): Promise<unknown> {
@@ -43,9 +45,19 @@ export function registerJobs(program: Command): void {
     .option('--run-at <iso>', 'when to run (ISO 8601); default now', parser(isoTime))
     .option('--retry <json>', 'retry policy (JSON), e.g. {"maxAttempts":3}', parser(jsonText.pipe(retrySchema)))
     .option('--timeouts <json>', 'timeouts (JSON), e.g. {"attempt":"30s"}', parser(jsonText.pipe(timeoutsSchema)))
+    .option(
+      '--concurrency <json>',
+      'concurrency group (JSON), e.g. {"group":"erp","limit":3}',
+      parser(jsonText.pipe(concurrencySchema)),
+    )
+    .option(
+      '--rate-limit <json>',
+      'rate group (JSON), e.g. {"group":"erp-api","perSecond":5}',
+      parser(jsonText.pipe(rateLimitSchema)),
+    )
     .action(async (options: SubmitOptions, cmd: Command) => {
       const { api, out } = contextOf(cmd);
-      const { input, key, runAt, retry, timeouts } = options;
+      const { input, key, runAt, retry, timeouts, concurrency, rateLimit } = options;
       const request = {
         handler: await handlerFrom(options),
         ...(input !== undefined ? { input } : {}),
@@ -53,6 +65,8 @@ export function registerJobs(program: Command): void {
         ...(runAt !== undefined ? { runAt } : {}),
         ...(retry !== undefined ? { retry } : {}),
         ...(timeouts !== undefined ? { timeouts } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(rateLimit !== undefined ? { rateLimit } : {}),
       };
       const { body } = await api.request<{ jobId: string; workflowId: string }>('POST', '/v1/jobs', { body: request });
       out.print(body, () => objectDetails(out, body));

@@ -58,7 +58,10 @@ function explanationText(body: Explained): string {
 
 interface Ledger {
   items: LedgerItem[];
-  summary: Record<'expected' | 'succeeded' | 'failed' | 'running' | 'skipped' | 'missed' | 'duplicates', number>;
+  summary: Record<
+    'expected' | 'succeeded' | 'failed' | 'running' | 'skipped' | 'missed' | 'duplicates' | 'dstSkipped',
+    number
+  >;
 }
 
 /**
