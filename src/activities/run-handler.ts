@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
+import { CIRCUIT_OPEN, type RunCircuit } from '../contract/circuit.js';
 import type { AttemptFailure, HandlerDef } from '../contract/run.js';
+import type { CircuitGate, GateDecision } from './circuit-gate.js';
 import { NonRetryableError, type HandlerContext, type HandlerRegistry } from './handler.js';
 import type { HttpGuard } from '../security/http-guard.js';
 import { callHttp } from './http.js';
@@ -13,6 +15,8 @@ export interface ActivityDeps {
   reportAttempt?: (workflowId: string, failure: AttemptFailure) => Promise<void>;
   logger: Logger;
   http: HttpGuard;
+  /** Circuit breakers of the tasks that declare one; without it, `circuit` is ignored. */
+  circuits?: CircuitGate;
 }
 
 export interface RunHandlerInput {
@@ -24,17 +28,24 @@ export interface RunHandlerInput {
   attemptsBefore?: number;
   /** The worker heartbeats for the handler (the task declares no heartbeat; see `RunTaskInput.workerHeartbeats`). */
   workerHeartbeats?: boolean;
+  /** The dependency's breaker, asked before the call and told its outcome. */
+  circuit?: RunCircuit;
 }
 
 export interface RunHandlerOutput {
   attempt: number;
   result: unknown;
+  /**
+   * The breaker was open (`circuit.onOpen: 'wait'`): the handler was not called and this attempt does not count;
+   * the run waits until `retryAt` (ISO 8601) and tries again.
+   */
+  circuitOpen?: { key: string; retryAt: string };
 }
 
 /**
  * The activity that runs a task's handler, built from its dependencies so tests can inject fakes.
  */
-export function createRunHandlerActivities({ handlers, logger, http, reportAttempt, onAttempt }: ActivityDeps) {
+export function createRunHandlerActivities({ handlers, logger, http, reportAttempt, onAttempt, circuits }: ActivityDeps) {
   return {
     /** Runs one attempt of a task's handler. */
     async runHandler(input: RunHandlerInput): Promise<RunHandlerOutput> {
@@ -50,6 +61,34 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
         runId: workflowExecution?.runId,
         attempt,
       });
+      const circuit = circuits && input.circuit && workflowExecution ? input.circuit : undefined;
+      let gate: GateDecision | undefined;
+      if (circuit) {
+        gate = await circuits?.admit(circuit, {
+          workflowId: workflowExecution?.workflowId as string,
+          attemptTimeoutMs: activity.info.startToCloseTimeoutMs || 60_000,
+        });
+        if (gate && !gate.call) {
+          const retryAt = new Date(gate.retryAt).toISOString();
+          if (circuit.onOpen === 'fail') {
+            throw ApplicationFailure.create({
+              type: CIRCUIT_OPEN,
+              message: `circuit to ${circuit.key} is ${gate.phase === 'open' ? 'open' : 'half-open'}: not called`,
+              details: [{ attempt, key: circuit.key, retryAt }],
+            });
+          }
+          log.info({ key: circuit.key, retryAt, phase: gate.phase }, 'circuit open: not called, the run waits');
+          return { attempt, result: null, circuitOpen: { key: circuit.key, retryAt } };
+        }
+      }
+      /** Tells the breaker how the call went, when it needs to know; its trouble never fails the attempt. */
+      const tellCircuit = async (failed: boolean, error?: string): Promise<void> => {
+        if (!circuit || !gate?.call || !(failed || gate.trial || gate.reportSuccess)) return;
+        const call = { workflowId: workflowExecution?.workflowId as string, taskId, failed, ...(error ? { error } : {}) };
+        await circuits
+          ?.report(circuit, call)
+          .catch((e: unknown) => log.warn({ err: e }, 'could not tell the circuit breaker'));
+      };
       const { signal, heartbeat, dispose } = attemptSignal(activity, input.workerHeartbeats === true);
       const context: HandlerContext = {
         taskId,
@@ -73,6 +112,7 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
           result = await fn(handler.input, context);
         }
         log.info({ durationMs: Date.now() - started }, 'handler succeeded');
+        await tellCircuit(false);
         return { attempt, result };
       } catch (error) {
         if (signal.aborted && !activity.cancellationSignal.aborted)
@@ -84,6 +124,9 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
         );
         // Every failure carries the attempt number, so the run can report how many attempts it took.
         const failure = err instanceof ApplicationFailure ? err : undefined;
+        // A failure retrying cannot fix (a 4xx, a bad input) means the dependency answered: not its failure.
+        const nonRetryable = err instanceof NonRetryableError || (failure?.nonRetryable ?? false);
+        await tellCircuit(!nonRetryable, err.message);
         // A local attempt's failure is in its marker; a signal during it would fail the workflow task.
         if (reportAttempt && workflowExecution && !isLocal) {
           const report = {
@@ -99,7 +142,7 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
         throw ApplicationFailure.create({
           message: err.message,
           type: failure?.type ?? err.name,
-          nonRetryable: err instanceof NonRetryableError || (failure?.nonRetryable ?? false),
+          nonRetryable,
           details: [{ attempt, ...(failure?.details?.[0] as Record<string, unknown> | undefined) }],
           nextRetryDelay: failure?.nextRetryDelay as number | undefined,
         });

@@ -20,6 +20,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { allows, authenticate, bearerToken, type Principal, type Scope, parseTokens } from './auth.js';
 import { discardBody } from './oversize.js';
 import { deadLetterRoutes } from './routes/dead-letters.js';
+import { circuitRoutes } from './routes/circuits.js';
 import { groupRoutes } from './routes/groups.js';
 import { looksLikeJwt, type JwtVerifier } from './jwt.js';
 import { HttpProblem, sendProblem } from './problem.js';
@@ -168,6 +169,7 @@ export async function buildApp(deps: ApiDeps) {
   await app.register(operationRoutes(deps.service, deps.rules));
   await app.register(deadLetterRoutes(deps.service));
   await app.register(groupRoutes(deps.service));
+  await app.register(circuitRoutes(deps.service));
   await app.register(simulateRoutes(deps.service, deps.rules, deps.clusterStartRate));
   await app.register(alertRoutes(new AlertStateStore(deps.service.client, deps.service.store.taskQueue)));
   return app;

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createAlertActivities } from '../activities/alerts.js';
 import { createCallbackActivities } from '../activities/callbacks.js';
+import { createCircuitGate } from '../activities/circuit-gate.js';
 import type { HandlerRegistry } from '../activities/handler.js';
 import { createRunHandlerActivities } from '../activities/run-handler.js';
 import { createGroupActivities } from '../activities/groups.js';
@@ -23,7 +24,9 @@ import { deliver } from '../alerting/channels/index.js';
 import { createAlertRouter } from '../alerting/router.js';
 import { ATTEMPT_FAILED_SIGNAL, type AttemptFailure } from '../contract/run.js';
 import { WATCHDOG_SCHEDULE_ID, workflowTypes } from '../contract/workflow-types.js';
+import { registerCircuitGauge } from '../metrics/circuit-metrics.js';
 import type { AttemptStarted, TaskMetrics } from '../metrics/task-metrics.js';
+import { listCircuits } from '../runs/circuits.js';
 import { createHttpGuard } from '../security/http-guard.js';
 import { TaskStore } from '../tasks/store.js';
 import { silentSdkLogger } from '../temporal/runtime-logger.js';
@@ -74,6 +77,7 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
   const http = createHttpGuard(options.httpAllowlist);
   const store = new TaskStore(options.client, options.taskQueue);
   const { metrics } = options;
+  if (metrics) registerCircuitGauge(metrics.registry, () => listCircuits(options.client, options.taskQueue));
   const activities = {
     ...createRunHandlerActivities({
       handlers: options.handlers ?? userCode.handlers,
@@ -89,6 +93,11 @@ export function createSurecronWorker(options: SurecronWorkerOptions): Promise<Wo
         : {}),
       reportAttempt: (workflowId, failure) =>
         options.client.workflow.getHandle(workflowId).signal<[AttemptFailure]>(ATTEMPT_FAILED_SIGNAL, failure),
+      circuits: createCircuitGate({
+        client: options.client,
+        taskQueue: options.taskQueue,
+        logger: options.logger.child({ component: 'circuits' }),
+      }),
     }),
     ...(options.userActivities ?? userCode.activities),
     ...createChangeActivities({ client: options.client, store }),

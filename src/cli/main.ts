@@ -4,6 +4,7 @@ import { isMain } from '../util/is-main.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
+import { registerCircuits } from './commands/circuits.js';
 import { registerGroups } from './commands/groups.js';
 import { registerJobs } from './commands/jobs.js';
 import { registerPreview } from './commands/preview.js';
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerDeadLetters(program);
   registerAlerts(program);
   registerGroups(program);
+  registerCircuits(program);
   return program;
 }
 

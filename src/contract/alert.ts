@@ -13,6 +13,10 @@ export const alertEvents = [
   /** A run failed for good that nobody retried or resolved within `SURECRON_DEAD_LETTER_ALERT_AFTER`. */
   'dead_letter_unresolved',
   'schedule_drift',
+  /** A dependency's circuit breaker opened (one alert per dependency; `taskId` is `circuit:<key>`). */
+  'circuit_open',
+  /** Its trial call succeeded: it closed again. */
+  'circuit_closed',
 ] as const;
 export type AlertEvent = (typeof alertEvents)[number];
 

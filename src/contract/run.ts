@@ -1,5 +1,6 @@
 import type { ActivityOptions, SearchAttributePair } from '@temporalio/common';
 import type { Severity } from './alert.js';
+import type { CircuitWait, RunCircuit } from './circuit.js';
 import type { GroupWait, RunGroup } from './group.js';
 import { searchAttributeKeys } from './search-attributes.js';
 
@@ -81,6 +82,8 @@ export interface RunTaskInput {
   dstSkips?: [string, string][];
   /** The task's concurrency and rate groups: the handler runs only with a permit of each. */
   groups?: RunGroup[];
+  /** The dependency's circuit breaker: attempts do not call it while it is open. */
+  circuit?: RunCircuit;
 }
 
 export interface RunTaskResult {
@@ -96,6 +99,8 @@ export interface RunTaskResult {
   streak?: number;
   /** How long the run waited for each of its groups' permits. */
   groups?: GroupWait[];
+  /** How long the run waited for its dependency's open circuit breaker. */
+  circuit?: CircuitWait;
 }
 
 /** A failed attempt, reported by the activity so the run's history shows every attempt, not only the last. */

@@ -9,6 +9,7 @@ export const workflowTypes = {
   deliverAlert: 'deliverAlert',
   watchdog: 'watchdog',
   taskGroup: 'taskGroup',
+  circuitBreaker: 'circuitBreaker',
 } as const;
 
 /** surecron's own workflows, which a task cannot name as its handler. */

@@ -4,6 +4,7 @@ import { formatInstant, type HandlerDef } from '../contract/run.js';
 import { toRunInput } from '../tasks/schedule.js';
 import {
   taskSpecSchema,
+  type CircuitBreakerDef,
   type ConcurrencyDef,
   type RateLimitDef,
   type RetryDef,
@@ -22,6 +23,8 @@ export interface JobRequest {
   /** Shares a group's limits with tasks (and other jobs) of the group. */
   concurrency?: ConcurrencyDef;
   rateLimit?: RateLimitDef;
+  /** Shares the dependency's breaker with tasks (and other jobs) that call it. */
+  circuitBreaker?: CircuitBreakerDef;
 }
 
 /** Thrown when no job has the given id. */
@@ -59,6 +62,7 @@ export async function submitJob(client: Client, taskQueue: string, request: JobR
     timeouts: request.timeouts,
     concurrency: request.concurrency,
     rateLimit: request.rateLimit,
+    circuitBreaker: request.circuitBreaker,
   });
   const runAt = request.runAt ? new Date(request.runAt) : now;
   await startRunTask(client, {

@@ -13,11 +13,12 @@ export const LOCAL_ATTEMPT_LIMIT_MS = 10_000;
  * Whether a task's handler runs as a local activity, inside the run's workflow task: no activity task to
  * dispatch, one workflow task per run instead of two, the attempt recorded as a marker. `execution` decides;
  * `auto` (the default) picks local for a function or http handler whose attempt timeout is at most
- * {@link LOCAL_ATTEMPT_LIMIT_MS} and that does not heartbeat. Retries, timeouts and the idempotency key are the
+ * {@link LOCAL_ATTEMPT_LIMIT_MS}, that does not heartbeat and has no circuit breaker. Retries, timeouts and the idempotency key are the
  * same either way.
  */
-export function runsLocally(spec: Pick<TaskSpec, 'execution' | 'handler' | 'timeouts'>): boolean {
-  if (spec.handler.type === 'workflow' || spec.execution === 'activity') return false;
+export function runsLocally(spec: Pick<TaskSpec, 'execution' | 'handler' | 'timeouts' | 'circuitBreaker'>): boolean {
+  // An attempt asks its breaker first: inside a workflow task, that could wait on a workflow task of the breaker.
+  if (spec.handler.type === 'workflow' || spec.execution === 'activity' || spec.circuitBreaker) return false;
   if (spec.execution === 'local') return true;
   const attempt = parseDuration(spec.timeouts?.attempt ?? taskDefaults.attemptTimeout) ?? Infinity;
   return attempt <= LOCAL_ATTEMPT_LIMIT_MS && spec.timeouts?.heartbeat === undefined;

@@ -4,6 +4,7 @@ import type { ScheduleOptions, ScheduleOverlapPolicy, ScheduleSpec } from '@temp
 import type { SearchAttributePair } from '@temporalio/common';
 import { ruleToCalendar } from '../cron/calendar.js';
 import type { RunGroup } from '../contract/group.js';
+import type { RunCircuit } from '../contract/circuit.js';
 import { runSearchAttributes, type RunTaskInput } from '../contract/run.js';
 import { searchAttributeKeys } from '../contract/search-attributes.js';
 import { parseDuration } from './duration.js';
@@ -78,7 +79,6 @@ export function toScheduleSpec(schedule: ScheduleDef, corrections?: DstCorrectio
 
 const isoMs = (at: number): string => new Date(at).toISOString();
 
-/** The input every run of the task receives: its handler, resolved activity policies and DST skips. */
 /** A task's (or job's) groups as its runs receive them. */
 export function runGroups({
   concurrency,
@@ -100,6 +100,24 @@ export function runGroups({
   return groups.length ? groups : undefined;
 }
 
+/** A task's (or job's) circuit breaker as its runs receive it: the key resolved, durations in ms. */
+export function runCircuit({
+  circuitBreaker: breaker,
+  handler,
+  alerts,
+}: Pick<TaskSpec, 'circuitBreaker' | 'handler' | 'alerts'>): RunCircuit | undefined {
+  if (!breaker) return undefined;
+  const key = breaker.key ?? (handler.type === 'http' ? new URL(handler.url).origin : undefined);
+  if (key === undefined) return undefined;
+  return {
+    key,
+    policy: { failures: breaker.failures, window: breaker.window, openForMs: ms(breaker.openFor) as number },
+    onOpen: breaker.onOpen,
+    alerts: { severity: alerts?.severity ?? 'P1', ...(alerts?.channels ? { channels: alerts.channels } : {}) },
+  };
+}
+
+/** The input every run of the task receives: its handler, resolved activity policies, groups and DST skips. */
 export function toRunInput(spec: TaskSpec, corrections?: DstCorrections): RunTaskInput {
   const { retry, timeouts } = spec;
   const attemptMs = ms(timeouts?.attempt ?? taskDefaults.attemptTimeout) ?? 0;
@@ -109,6 +127,7 @@ export function toRunInput(spec: TaskSpec, corrections?: DstCorrections): RunTas
   const heartbeatTimeout = timeouts?.heartbeat ? ms(timeouts.heartbeat) : workerHeartbeats ? livenessMs : undefined;
   const alerts = spec.alerts ?? { severity: 'P1', onFailure: true, onRecovery: true, onMiss: true };
   const groups = runGroups(spec);
+  const circuit = runCircuit(spec);
   return {
     taskId: spec.id,
     handler: spec.handler,
@@ -127,6 +146,7 @@ export function toRunInput(spec: TaskSpec, corrections?: DstCorrections): RunTas
       ? { dstSkips: corrections.skips.map(([from, to]): [string, string] => [isoMs(from), isoMs(to)]) }
       : {}),
     ...(groups ? { groups } : {}),
+    ...(circuit ? { circuit } : {}),
     activity: {
       startToCloseTimeout: attemptMs,
       ...(timeouts?.total ? { scheduleToCloseTimeout: ms(timeouts.total) } : {}),
@@ -161,7 +181,9 @@ export function summarizeSpec(spec: TaskSpec): string {
   const what =
     handler.type === 'http' ? `${handler.method} ${new URL(handler.url).origin}` : `${handler.type} ${handler.name}`;
   const retry = `${spec.retry?.maxAttempts ?? taskDefaults.maxAttempts} attempts`;
-  return `${when} (${schedule.timezone ?? 'UTC'}) → ${what}; ${retry}; overlap ${spec.overlap}`;
+  const breaker = runCircuit(spec);
+  const guarded = breaker ? `; circuit breaker ${breaker.key}` : '';
+  return `${when} (${schedule.timezone ?? 'UTC'}) → ${what}; ${retry}; overlap ${spec.overlap}${guarded}`;
 }
 
 /** The note a Schedule shows in the Web UI. */

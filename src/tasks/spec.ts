@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CIRCUIT_KEY_PATTERN } from '../contract/circuit.js';
 import { GROUP_NAME_PATTERN } from '../contract/group.js';
 import type { HandlerDef } from '../contract/run.js';
 import { parseCron } from '../cron/parse.js';
@@ -146,6 +147,28 @@ export const rateLimitSchema = z
     message: 'give exactly one of perSecond and perMinute',
   });
 
+/**
+ * A circuit breaker on the dependency the handler calls, shared by every task and job with the same `key`: once
+ * `failures` of its last `window` calls failed it opens, and for `openFor` no attempt calls it; then one trial call
+ * closes it again or reopens it.
+ */
+export const circuitBreakerSchema = z
+  .strictObject({
+    /** Default: the http handler's origin; a function handler names its dependency. */
+    key: z
+      .string()
+      .regex(CIRCUIT_KEY_PATTERN, 'letters, digits and ". _ : / @ -", starting with a letter or digit, at most 200')
+      .optional(),
+    failures: z.number().int().min(1).max(1000).default(5),
+    window: z.number().int().min(1).max(1000).default(10),
+    openFor: duration({ min: 1000 }).default('5s'),
+    onOpen: z.enum(['wait', 'fail']).default('wait'),
+  })
+  .refine((breaker) => breaker.failures <= breaker.window, {
+    message: 'failures must be at most window',
+    path: ['failures'],
+  });
+
 const severity = z.enum(['P0', 'P1', 'P2']);
 
 export const alertsSchema = z.strictObject({
@@ -190,6 +213,7 @@ export const taskSpecSchema = z
     notify: notifySchema.optional(),
     concurrency: concurrencySchema.optional(),
     rateLimit: rateLimitSchema.optional(),
+    circuitBreaker: circuitBreakerSchema.optional(),
     /** Where the handler runs: in the workflow task (`local`), as an activity task, or `auto` (see execution.ts). */
     execution: z.enum(['auto', 'local', 'activity']).optional(),
   })
@@ -197,6 +221,28 @@ export const taskSpecSchema = z
     const { retry, timeouts } = spec;
     if (spec.execution === 'local' && spec.handler.type === 'workflow') {
       ctx.addIssue({ code: 'custom', message: 'a workflow handler runs as a child workflow', path: ['execution'] });
+    }
+    const breaker = spec.circuitBreaker;
+    if (breaker && spec.handler.type === 'workflow') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a circuit breaker guards an http or function handler, not a workflow',
+        path: ['circuitBreaker'],
+      });
+    }
+    if (breaker && spec.handler.type === 'function' && breaker.key === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a function handler names the dependency its breaker guards',
+        path: ['circuitBreaker', 'key'],
+      });
+    }
+    if (breaker && spec.execution === 'local') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a task with a circuit breaker runs its attempts as activities',
+        path: ['execution'],
+      });
     }
     if (spec.execution === 'local' && timeouts?.heartbeat) {
       ctx.addIssue({ code: 'custom', message: 'a local activity cannot heartbeat', path: ['execution'] });
@@ -224,6 +270,7 @@ export type RetryDef = z.output<typeof retrySchema>;
 export type TimeoutsDef = z.output<typeof timeoutsSchema>;
 export type ConcurrencyDef = z.output<typeof concurrencySchema>;
 export type RateLimitDef = z.output<typeof rateLimitSchema>;
+export type CircuitBreakerDef = z.output<typeof circuitBreakerSchema>;
 
 /** A rate limit in starts per second (the schema requires one of its two forms). */
 export const perSecondOf = (rate: RateLimitDef): number => rate.perSecond ?? (rate.perMinute as number) / 60;

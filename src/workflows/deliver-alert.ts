@@ -70,7 +70,8 @@ export async function deliverAlert(input: DeliverAlertInput): Promise<DeliverAle
   const result = await sendAll(route.targets, alert);
   const escalated: Severity[] = [];
   // The first delivery of a condition watches it; re-alerts and recoveries do not escalate.
-  while (!raised.repeat && alert.event !== 'task_recovered' && route.escalateAfterMs !== undefined) {
+  const recovery = alert.event === 'task_recovered' || alert.event === 'circuit_closed';
+  while (!raised.repeat && !recovery && route.escalateAfterMs !== undefined) {
     const to = nextSeverity(alert.severity);
     if (!to) break;
     await sleep(route.escalateAfterMs);

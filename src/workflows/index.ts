@@ -5,3 +5,4 @@ export { alertState } from './alert-state.js';
 export { deliverAlert } from './deliver-alert.js';
 export { watchdog } from './watchdog.js';
 export { taskGroup } from './task-group.js';
+export { circuitBreaker } from './circuit-breaker.js';

@@ -16,6 +16,7 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { RunHandlerActivities, RunHandlerInput, RunHandlerOutput } from '../activities/run-handler.js';
+import { CIRCUIT_OPEN, type CircuitWait } from '../contract/circuit.js';
 import {
   ATTEMPT_FAILED_SIGNAL,
   formatInstant,
@@ -104,6 +105,49 @@ async function runHandlerOf(input: RunTaskInput, call: RunHandlerInput): Promise
 }
 
 /**
+ * Runs the handler's attempts through the dependency's circuit breaker. An attempt that finds the breaker open does
+ * not call and does not count: the run waits on a durable timer until the breaker lets a call through, then goes on
+ * with the attempts and the total timeout it has left. A breaker open past the total timeout fails the run.
+ */
+async function runThroughCircuit(
+  input: RunTaskInput,
+  call: RunHandlerInput,
+): Promise<RunHandlerOutput & { circuit?: CircuitWait }> {
+  const retry = input.activity.retry;
+  const maximum = retry?.maximumAttempts ?? 0;
+  const total =
+    input.activity.scheduleToCloseTimeout === undefined ? undefined : Number(input.activity.scheduleToCloseTimeout);
+  const started = Date.now();
+  let attemptsBefore = 0;
+  let waitedMs = 0;
+  for (;;) {
+    const left = total === undefined ? undefined : total - (Date.now() - started);
+    const { runHandler } = proxyActivities<RunHandlerActivities>({
+      ...input.activity,
+      ...(left !== undefined ? { scheduleToCloseTimeout: left } : {}),
+      retry: { ...retry, maximumAttempts: maximum === 0 ? 0 : maximum - attemptsBefore },
+    });
+    const output = await runHandler({ ...call, attemptsBefore });
+    if (!output.circuitOpen) return waitedMs ? { ...output, circuit: { key: call.circuit?.key ?? '', waitedMs } } : output;
+    attemptsBefore = output.attempt - 1;
+    const waitMs = Math.max(1, Date.parse(output.circuitOpen.retryAt) - Date.now());
+    const remaining = total === undefined ? Infinity : total - (Date.now() - started);
+    if (waitMs >= remaining) {
+      const cause = ApplicationFailure.create({
+        type: CIRCUIT_OPEN,
+        message: `circuit to ${output.circuitOpen.key} stayed open past the run's total timeout`,
+        details: [{ attempt: attemptsBefore, key: output.circuitOpen.key }],
+        nonRetryable: true,
+      });
+      throw new ActivityFailure(cause.message, 'runHandler', undefined, 'TIMEOUT', undefined, cause);
+    }
+    log.info('circuit open: waiting', { key: output.circuitOpen.key, retryAt: output.circuitOpen.retryAt });
+    await sleep(waitMs);
+    waitedMs += waitMs;
+  }
+}
+
+/**
  * One fire of a task: runs its handler exactly once to success (retrying per policy), with an idempotency key
  * derived from the task id and the nominal time, so a handler can make its side effects idempotent.
  * @throws {ApplicationFailure} of type `TaskRunFailed` once the handler has failed for good.
@@ -177,13 +221,15 @@ export async function runTask(input: RunTaskInput): Promise<RunTaskResult> {
       return { ...context, attempt: 1, result, ...waited };
     }
     const workerHeartbeats = input.workerHeartbeats ? { workerHeartbeats: true } : {};
-    const { attempt, result } = await permits.around(() =>
-      runHandlerOf(input, { ...context, handler, ...workerHeartbeats }),
+    const call = { ...context, handler, ...workerHeartbeats, ...(input.circuit ? { circuit: input.circuit } : {}) };
+    const { attempt, result, circuit } = await permits.around(
+      (): Promise<RunHandlerOutput & { circuit?: CircuitWait }> =>
+        input.circuit ? runThroughCircuit(input, call) : runHandlerOf(input, call),
     );
     if (!lean || attempt > 1) upsertSearchAttributes([{ key: searchAttributeKeys.attempts, value: attempt }]);
     log.info('task run succeeded', { taskId, nominalTime, attempt });
     await announce({ status: 'succeeded', attempts: attempt, result }, 0);
-    return { ...context, attempt, result, ...waited };
+    return { ...context, attempt, result, ...waited, ...(circuit ? { circuit } : {}) };
   } catch (error) {
     if (error instanceof ActivityFailure || error instanceof ChildWorkflowFailure) {
       const cause = error.cause;

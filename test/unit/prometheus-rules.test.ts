@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
+import { circuitMetricName } from '../../src/metrics/circuit-metrics.js';
 import { alertResults, surecronMetricNames, taskOutcomes } from '../../src/metrics/task-metrics.js';
 
 const root = new URL('../../', import.meta.url);
@@ -16,7 +17,7 @@ const dashboardPath = new URL('deploy/grafana/surecron-dashboard.json', root).pa
  * plugin. Keep in sync with it.
  */
 const apiMetricNames = ['surecron_api_requests_total', 'surecron_api_request_duration_seconds'];
-const knownMetrics = new Set<string>([...surecronMetricNames, ...apiMetricNames, 'up']);
+const knownMetrics = new Set<string>([...surecronMetricNames, circuitMetricName, ...apiMetricNames, 'up']);
 const histograms = new Set(['surecron_task_run_duration_seconds', 'surecron_task_start_lateness_seconds']);
 histograms.add('surecron_api_request_duration_seconds');
 

@@ -12,6 +12,7 @@ import {
   concurrencySchema,
   handlerSchema,
   rateLimitSchema,
+  circuitBreakerSchema,
   retrySchema,
   scheduleSchema,
   taskIdSchema,
@@ -82,6 +83,7 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
             timeouts: timeoutsSchema.optional(),
             concurrency: concurrencySchema.optional(),
             rateLimit: rateLimitSchema.optional(),
+            circuitBreaker: circuitBreakerSchema.optional(),
           }),
         },
       },
@@ -94,8 +96,11 @@ export function operationRoutes(service: TaskService, rules: TaskRules): Fastify
             { path: 'input', message: 'an http job takes its request from handler.body' },
           ]);
         }
-        const { retry, timeouts } = job;
-        validateTask({ id: 'job', schedule: { every: '24h' }, handler: job.handler, retry, timeouts }, rules);
+        const { retry, timeouts, circuitBreaker } = job;
+        validateTask(
+          { id: 'job', schedule: { every: '24h' }, handler: job.handler, retry, timeouts, circuitBreaker },
+          rules,
+        );
         const submitted = await submitJob(client, store.taskQueue, {
           ...job,
           ...(runAt ? { runAt: runAt.toISOString() } : {}),

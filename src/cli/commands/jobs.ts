@@ -1,5 +1,12 @@
 import { Option, type Command } from 'commander';
-import { concurrencySchema, handlerSchema, rateLimitSchema, retrySchema, timeoutsSchema } from '../../tasks/spec.js';
+import {
+  circuitBreakerSchema,
+  concurrencySchema,
+  handlerSchema,
+  rateLimitSchema,
+  retrySchema,
+  timeoutsSchema,
+} from '../../tasks/spec.js';
 import { contextOf } from '../context.js';
 import { UsageError } from '../errors.js';
 import { readDocument } from '../files.js';
@@ -17,6 +24,7 @@ interface SubmitOptions {
   timeouts?: unknown;
   concurrency?: unknown;
   rateLimit?: unknown;
+  circuitBreaker?: unknown;
 }
 
 async function handlerFrom(options: SubmitOptions): Promise<unknown> {
@@ -55,9 +63,14 @@ export function registerJobs(program: Command): void {
       'rate group (JSON), e.g. {"group":"erp-api","perSecond":5}',
       parser(jsonText.pipe(rateLimitSchema)),
     )
+    .option(
+      '--circuit-breaker <json>',
+      'circuit breaker (JSON), e.g. {"key":"erp-api","failures":5,"window":10,"openFor":"5s"}',
+      parser(jsonText.pipe(circuitBreakerSchema)),
+    )
     .action(async (options: SubmitOptions, cmd: Command) => {
       const { api, out } = contextOf(cmd);
-      const { input, key, runAt, retry, timeouts, concurrency, rateLimit } = options;
+      const { input, key, runAt, retry, timeouts, concurrency, rateLimit, circuitBreaker } = options;
       const request = {
         handler: await handlerFrom(options),
         ...(input !== undefined ? { input } : {}),
@@ -67,6 +80,7 @@ export function registerJobs(program: Command): void {
         ...(timeouts !== undefined ? { timeouts } : {}),
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(rateLimit !== undefined ? { rateLimit } : {}),
+        ...(circuitBreaker !== undefined ? { circuitBreaker } : {}),
       };
       const { body } = await api.request<{ jobId: string; workflowId: string }>('POST', '/v1/jobs', { body: request });
       out.print(body, () => objectDetails(out, body));
