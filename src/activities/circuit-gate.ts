@@ -15,13 +15,22 @@ import {
 } from '../contract/circuit.js';
 import { workflowTypes } from '../contract/workflow-types.js';
 
-/** How long an attempt waits for the breaker's answer before it calls anyway. */
+/** How long an attempt waits for the breaker's answer. */
 const ANSWER_TIMEOUT_MS = 5000;
+/** Attempts asking within this long of one another share one answer. */
+const FRESH_MS = 200;
+/** A breaker that does not answer is judged by an answer at most this old; with none, the call goes through. */
+const STALE_OK_MS = 30_000;
+
+/** An error and its cause, one line: the client wraps a server's answer in a generic message. */
+const describe = (error: unknown): string => {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`;
+};
 
 /** Whether an attempt calls its dependency; `report` says which outcomes the breaker needs to hear. */
 export type GateDecision =
-  | { call: true; trial: boolean; reportSuccess: boolean }
-  | { call: false; retryAt: number; phase: 'open' | 'halfOpen' };
+  { call: true; trial: boolean; reportSuccess: boolean } | { call: false; retryAt: number; phase: 'open' | 'halfOpen' };
 
 export interface CircuitGate {
   /** Asks the dependency's breaker whether this attempt may call it; a half-open breaker's trial is claimed here. */
@@ -31,8 +40,11 @@ export interface CircuitGate {
 }
 
 /**
- * The attempts' side of circuit breakers. The breaker must never become a point of failure for the tasks it
- * guards: a breaker that cannot answer (server away, no worker to run its query) lets the call through.
+ * The attempts' side of circuit breakers. Reads are shared: attempts of one worker asking about one key within
+ * {@link FRESH_MS} share one query, and one claim of a trial at a time is in flight, so a crowd of runs waking
+ * together costs the breaker one answer, not one each. The breaker must never become a point of failure for the
+ * tasks it guards: one that cannot answer is judged by its last answer (if under {@link STALE_OK_MS} old), and
+ * with none, the call goes through.
  */
 export function createCircuitGate({
   client,
@@ -44,13 +56,28 @@ export function createCircuitGate({
   logger: Logger;
 }): CircuitGate {
   const within = <T>(work: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + ANSWER_TIMEOUT_MS, work);
-  const stateOf = async (key: string): Promise<CircuitState | undefined> => {
+  const reads = new Map<string, { at: number; answer: Promise<CircuitState | undefined> }>();
+  const known = new Map<string, { at: number; state: CircuitState | undefined }>();
+  const claiming = new Set<string>();
+  const query = async (key: string): Promise<CircuitState | undefined> => {
     try {
-      return await within(() => client.workflow.getHandle(circuitWorkflowId(key)).query<CircuitState>(CIRCUIT_STATE_QUERY));
+      const state = await within(() =>
+        client.workflow.getHandle(circuitWorkflowId(key)).query<CircuitState>(CIRCUIT_STATE_QUERY),
+      );
+      known.set(key, { at: Date.now(), state });
+      return state;
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return undefined;
-      throw error;
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+      known.set(key, { at: Date.now(), state: undefined });
+      return undefined;
     }
+  };
+  const stateOf = (key: string): Promise<CircuitState | undefined> => {
+    const shared = reads.get(key);
+    if (shared && Date.now() - shared.at < FRESH_MS) return shared.answer;
+    const answer = query(key);
+    reads.set(key, { at: Date.now(), answer });
+    return answer;
   };
   return {
     async admit({ key }, { workflowId, attemptTimeoutMs }) {
@@ -58,8 +85,13 @@ export function createCircuitGate({
       try {
         state = await stateOf(key);
       } catch (error) {
-        logger.warn({ key, err: (error as Error).message }, 'circuit breaker did not answer: calling');
-        return { call: true, trial: false, reportSuccess: true };
+        const last = known.get(key);
+        if (!last || Date.now() - last.at > STALE_OK_MS) {
+          logger.warn({ key, err: describe(error) }, 'circuit breaker did not answer: calling');
+          return { call: true, trial: false, reportSuccess: true };
+        }
+        logger.warn({ key, err: describe(error) }, 'circuit breaker did not answer: judged by its last answer');
+        state = last.state;
       }
       const now = Date.now();
       const admitted = admission(state, now);
@@ -70,6 +102,8 @@ export function createCircuitGate({
       if (admitted.kind === 'wait') {
         return { call: false, retryAt: admitted.retryAt, phase: state?.phase === 'open' ? 'open' : 'halfOpen' };
       }
+      if (claiming.has(key)) return { call: false, retryAt: now + TRIAL_POLL_MS, phase: 'halfOpen' };
+      claiming.add(key);
       try {
         const granted = await within(() =>
           client.workflow
@@ -80,22 +114,30 @@ export function createCircuitGate({
         );
         if (granted) return { call: true, trial: true, reportSuccess: true };
       } catch (error) {
-        logger.warn({ key, err: (error as Error).message }, 'could not claim the circuit trial');
+        logger.warn({ key, err: describe(error) }, 'could not claim the circuit trial');
+      } finally {
+        claiming.delete(key);
+        reads.delete(key);
       }
       return { call: false, retryAt: now + TRIAL_POLL_MS, phase: 'halfOpen' };
     },
     async report({ key, policy, alerts }, call) {
       const input: CircuitBreakerInput = { key, policy };
-      await within(() =>
-        client.workflow.signalWithStart(workflowTypes.circuitBreaker, {
-          workflowId: circuitWorkflowId(key),
-          taskQueue,
-          args: [input],
-          signal: CIRCUIT_CALL_SIGNAL,
-          signalArgs: [{ ...call, policy, ...(alerts ? { alerts } : {}) }],
-          staticSummary: `surecron circuit breaker ${key}`,
-        }),
-      );
+      try {
+        await within(() =>
+          client.workflow.signalWithStart(workflowTypes.circuitBreaker, {
+            workflowId: circuitWorkflowId(key),
+            taskQueue,
+            args: [input],
+            signal: CIRCUIT_CALL_SIGNAL,
+            signalArgs: [{ ...call, policy, ...(alerts ? { alerts } : {}) }],
+            staticSummary: `surecron circuit breaker ${key}`,
+          }),
+        );
+      } finally {
+        // The next attempt reads what this outcome did to the breaker.
+        reads.delete(key);
+      }
     },
   };
 }

@@ -45,7 +45,14 @@ export interface RunHandlerOutput {
 /**
  * The activity that runs a task's handler, built from its dependencies so tests can inject fakes.
  */
-export function createRunHandlerActivities({ handlers, logger, http, reportAttempt, onAttempt, circuits }: ActivityDeps) {
+export function createRunHandlerActivities({
+  handlers,
+  logger,
+  http,
+  reportAttempt,
+  onAttempt,
+  circuits,
+}: ActivityDeps) {
   return {
     /** Runs one attempt of a task's handler. */
     async runHandler(input: RunHandlerInput): Promise<RunHandlerOutput> {
@@ -84,7 +91,12 @@ export function createRunHandlerActivities({ handlers, logger, http, reportAttem
       /** Tells the breaker how the call went, when it needs to know; its trouble never fails the attempt. */
       const tellCircuit = async (failed: boolean, error?: string): Promise<void> => {
         if (!circuit || !gate?.call || !(failed || gate.trial || gate.reportSuccess)) return;
-        const call = { workflowId: workflowExecution?.workflowId as string, taskId, failed, ...(error ? { error } : {}) };
+        const call = {
+          workflowId: workflowExecution?.workflowId as string,
+          taskId,
+          failed,
+          ...(error ? { error } : {}),
+        };
         await circuits
           ?.report(circuit, call)
           .catch((e: unknown) => log.warn({ err: e }, 'could not tell the circuit breaker'));

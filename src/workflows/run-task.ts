@@ -107,7 +107,8 @@ async function runHandlerOf(input: RunTaskInput, call: RunHandlerInput): Promise
 /**
  * Runs the handler's attempts through the dependency's circuit breaker. An attempt that finds the breaker open does
  * not call and does not count: the run waits on a durable timer until the breaker lets a call through, then goes on
- * with the attempts and the total timeout it has left. A breaker open past the total timeout fails the run.
+ * with the attempts and the total timeout it has left. A breaker that stays open past the total timeout fails the
+ * run at once: waiting could not help.
  */
 async function runThroughCircuit(
   input: RunTaskInput,
@@ -128,14 +129,15 @@ async function runThroughCircuit(
       retry: { ...retry, maximumAttempts: maximum === 0 ? 0 : maximum - attemptsBefore },
     });
     const output = await runHandler({ ...call, attemptsBefore });
-    if (!output.circuitOpen) return waitedMs ? { ...output, circuit: { key: call.circuit?.key ?? '', waitedMs } } : output;
+    if (!output.circuitOpen)
+      return waitedMs ? { ...output, circuit: { key: call.circuit?.key ?? '', waitedMs } } : output;
     attemptsBefore = output.attempt - 1;
     const waitMs = Math.max(1, Date.parse(output.circuitOpen.retryAt) - Date.now());
     const remaining = total === undefined ? Infinity : total - (Date.now() - started);
     if (waitMs >= remaining) {
       const cause = ApplicationFailure.create({
         type: CIRCUIT_OPEN,
-        message: `circuit to ${output.circuitOpen.key} stayed open past the run's total timeout`,
+        message: `circuit to ${output.circuitOpen.key} is open until ${output.circuitOpen.retryAt}, past the run's total timeout`,
         details: [{ attempt: attemptsBefore, key: output.circuitOpen.key }],
         nonRetryable: true,
       });

@@ -401,6 +401,7 @@ describe('auth matrix: every route × every kind of caller', () => {
     },
     { method: 'GET', route: '/v1/alerts', url: () => '/v1/alerts', scope: 'read', allowed: 200 },
     { method: 'GET', route: '/v1/groups', url: () => '/v1/groups', scope: 'read', allowed: 200 },
+    { method: 'GET', route: '/v1/circuits', url: () => '/v1/circuits', scope: 'read', allowed: 200 },
     {
       method: 'POST',
       route: '/v1/alerts/:id/ack',

@@ -524,6 +524,65 @@ describe('surecron CLI', () => {
     });
   });
 
+  describe('circuits', { concurrency: 4 }, () => {
+    it('circuits: GET /v1/circuits, a table of key, state, since, recent failures, threshold and times opened', async () => {
+      const breaker = (key: string, state: string, extra: Record<string, unknown>) => ({
+        key,
+        state,
+        since: '2026-03-01T09:00:00.000Z',
+        recentFailures: 0,
+        recentCalls: 0,
+        failures: 5,
+        window: 10,
+        openForMs: 5000,
+        opened: 1,
+        calls: 12,
+        failed: 6,
+        ...extra,
+      });
+      const result = await call(['circuits'], {
+        status: 200,
+        body: {
+          items: [
+            breaker('https://erp.example.com', 'open', { halfOpenAt: '2026-03-01T09:00:05.000Z' }),
+            breaker('erp-db', 'closed', { recentFailures: 2, recentCalls: 7, opened: 0 }),
+          ],
+        },
+      });
+      assertOk(result);
+      assertRequest(result.request, 'GET', '/v1/circuits');
+      assert.match(
+        result.stdout,
+        /https:\/\/erp\.example\.com\s+open \(trial at 2026-03-01T09:00:05\.000Z\)\s+2026-03-01T09:00:00\.000Z\s+0\/0\s+5\/10\s+1/,
+      );
+      assert.match(result.stdout, /erp-db\s+closed\s+2026-03-01T09:00:00\.000Z\s+2\/7\s+5\/10\s+0/);
+    });
+
+    it('jobs submit --circuit-breaker: sent with defaults; a bad one is one line and a non-zero exit, with no request', async () => {
+      const sent = await call(
+        ['jobs', 'submit', '--function', 'heartbeat', '--key', 'k1', '--circuit-breaker', '{"key":"erp-db"}'],
+        { status: 202, body: { jobId: 'a'.repeat(32), workflowId: `job-${'a'.repeat(32)}` } },
+      );
+      assertOk(sent);
+      assertRequest(sent.request, 'POST', '/v1/jobs', {
+        handler: { type: 'function', name: 'heartbeat' },
+        idempotencyKey: 'k1',
+        circuitBreaker: { key: 'erp-db', failures: 5, window: 10, openFor: '5s', onOpen: 'wait' },
+      });
+      const api = await fakeApi(() => ({ status: 202, body: {} }));
+      try {
+        const args = ['jobs', 'submit', '--function', 'heartbeat', '--key', 'k1', '--circuit-breaker', '{"failures":20}'];
+        const bad = await cli(api.url, args);
+        assert.notEqual(bad.code, 0);
+        assert.equal(bad.errLines.length, 1, bad.stderr);
+        assert.match(bad.errLines[0] ?? '', /failures must be at most window/);
+        assert.equal(api.requests.length, 0);
+      } finally {
+        await api.close();
+      }
+    });
+  });
+
   describe('alerts', { concurrency: 4 }, () => {
     const id = '6f1c2a9e-8b1d-4e2f-9a3b-5c7d8e9f0a1b';
     const open = {

@@ -36,7 +36,7 @@ export function circuitRoutes(service: TaskService): FastifyPluginAsyncZod {
           summary: 'Circuit breakers: state per dependency',
           description:
             'Every dependency key whose calls a breaker has counted (a breaker begins with its first failed call), as its ' +
-            "workflow holds it now: `closed`, `open` (calls wait until `halfOpenAt`) or `halfOpen` (one trial call). A " +
+            'workflow holds it now: `closed`, `open` (calls wait until `halfOpenAt`) or `halfOpen` (one trial call). A ' +
             'team-scoped token sees every breaker (dependencies are shared) but not which run holds the trial.',
           tags: ['circuits'],
           response: { 200: circuitsResponse },
