@@ -20,6 +20,7 @@ import { TaskService } from '../src/tasks/service.js';
 import { TaskStore } from '../src/tasks/store.js';
 import { alertStateWorkflowId } from '../src/contract/alert.js';
 import { taskSpecSchema, type TaskSpecInput } from '../src/tasks/spec.js';
+import { circuitWorkflowId } from '../src/contract/circuit.js';
 import { groupWorkflowId } from '../src/contract/group.js';
 import { freePort } from '../src/util/ports.js';
 import { testClient, testWorker } from '../test/helpers/temporal.js';
@@ -125,6 +126,14 @@ try {
       concurrency: { group: 'replay', limit: 2 },
       rateLimit: { group: 'replay', perSecond: 10 },
     },
+    // Behind a circuit breaker that its first failure opens: the run waits for it, then its trial succeeds.
+    'circuit-waited': {
+      id: 'replay.guarded',
+      schedule: { every: '1h' },
+      handler: { type: 'function', name: 'flaky' },
+      retry: { maxAttempts: 3, initialInterval: '100ms' },
+      circuitBreaker: { key: 'replay-dependency', failures: 1, window: 1, openFor: '1s' },
+    },
     'child-compensated': {
       id: 'replay.orders-fail',
       schedule: { every: '1h' },
@@ -195,6 +204,10 @@ try {
       writeFileSync(join(out, `${groupId}${label}.json`), show(groupId));
       process.stdout.write(`recorded ${groupId}\n`);
     }
+    // The breaker's own workflow, still running: the failure that opened it, the trial and its success.
+    const circuitId = circuitWorkflowId('replay-dependency');
+    writeFileSync(join(out, `${circuitId}${label}.json`), show(circuitId));
+    process.stdout.write(`recorded ${circuitId}\n`);
     await recordDstSkip(client, service, label, show);
     // The failed run raised an alert: its delivery, and the alert state that admitted it.
     const alertId = `alert-replay.broken-failed${label}-run_failed`;

@@ -13,6 +13,7 @@ import {
 import type { Alert, DeliverAlertInput } from '../contract/alert.js';
 import {
   circuitAt,
+  circuitWorkflowId,
   CIRCUIT_CALL_SIGNAL,
   CIRCUIT_STATE_QUERY,
   claimTrial,
@@ -109,7 +110,7 @@ export async function circuitBreaker(input: CircuitBreakerInput): Promise<void> 
       };
       await startChild(workflowTypes.deliverAlert, {
         args: [alert],
-        workflowId: `${workflowInfo().workflowId}-alert-${at.opened}-${transition}`,
+        workflowId: `${circuitWorkflowId(key)}-alert-${at.opened}-${transition}`,
         parentClosePolicy: 'ABANDON',
       }).catch((error: unknown) => log.warn('could not raise circuit alert', { key, error: (error as Error).message }));
     }
