@@ -13,6 +13,7 @@ import { startCroner } from './systems/croner.js';
 import {
   startSurecron,
   startSurecronActivity,
+  startSurecronCircuit,
   startSurecronGroup,
   startSurecronRate,
   startSurecronWorker,
@@ -24,6 +25,7 @@ const starters: Record<RunnerConfig['system'], (config: RunnerConfig, record: Re
   'surecron-activity': startSurecronActivity,
   'surecron-group': startSurecronGroup,
   'surecron-rate': startSurecronRate,
+  'surecron-circuit': startSurecronCircuit,
   temporal: startTemporal,
   'temporal-ahead': startTemporalAhead,
   bullmq: startBullmq,

@@ -5,6 +5,7 @@ export const systems = [
   'surecron-activity',
   'surecron-group',
   'surecron-rate',
+  'surecron-circuit',
   'temporal',
   'temporal-ahead',
   'bullmq',

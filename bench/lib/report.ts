@@ -89,6 +89,7 @@ export const labels: Record<SystemName, string> = {
   'surecron-activity': 'surecron (activity task)',
   'surecron-group': 'surecron in a concurrency group (limit never reached)',
   'surecron-rate': 'surecron in a rate group (rate never reached)',
+  'surecron-circuit': 'surecron behind a closed circuit breaker (activity task)',
   temporal: 'bare Temporal',
   'temporal-ahead': 'bare Temporal, fire-ahead 2 s',
   bullmq: 'BullMQ',

@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import { pino } from 'pino';
 import type { HandlerContext } from '../../src/activities/handler.js';
 import { createHandlers } from '../../examples/index.js';
+import { CIRCUIT_CALL_SIGNAL, circuitWorkflowId } from '../../src/contract/circuit.js';
+import { workflowTypes } from '../../src/contract/workflow-types.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { createSurecronWorker } from '../../src/boot/worker.js';
@@ -62,6 +64,39 @@ export function startSurecronGroup(config: RunnerConfig, record: Recorder): Prom
 /** The same in one rate group far above the load's rate: what a rate permit costs each fire. */
 export function startSurecronRate(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
   return startTasks(config, record, 'auto', { rateLimit: { group: 'bench', perSecond: 1000 } });
+}
+
+/**
+ * The tasks behind one circuit breaker, closed, that once saw a failure (so its workflow exists and every attempt's
+ * query is answered by a worker): what a breaker costs each fire when it holds nothing back. A breaker's attempts run
+ * as activity tasks: compare with `surecron-activity`.
+ */
+export async function startSurecronCircuit(config: RunnerConfig, record: Recorder): Promise<RunningSystem> {
+  const { client, native } = await connect(config.address as string);
+  const key = 'bench-dependency';
+  const policy = { failures: 5, window: 10, openForMs: 5000 };
+  // One failure, then enough successes to slide it out of the window: a closed breaker with a clean window.
+  for (const failed of [true, ...Array<boolean>(10).fill(false)]) {
+    await client.workflow.signalWithStart(workflowTypes.circuitBreaker, {
+      workflowId: circuitWorkflowId(key),
+      taskQueue: TASK_QUEUE,
+      args: [{ key, policy }],
+      signal: CIRCUIT_CALL_SIGNAL,
+      signalArgs: [{ workflowId: 'bench-seed', taskId: 'bench-seed', failed, policy }],
+    });
+  }
+  const running = await startTasks(config, record, 'auto', { circuitBreaker: { key } });
+  return {
+    stop: async () => {
+      await running.stop();
+      await client.workflow
+        .getHandle(circuitWorkflowId(key))
+        .terminate('bench over')
+        .catch(() => undefined);
+      await client.connection.close();
+      await native.close();
+    },
+  };
 }
 
 async function startTasks(

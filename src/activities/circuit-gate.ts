@@ -141,3 +141,34 @@ export function createCircuitGate({
     },
   };
 }
+
+/** One attempt's way through its breaker: refused (with when to try again), or let through and told to report. */
+export interface CircuitPassage {
+  refused?: { retryAt: string; phase: 'open' | 'halfOpen' };
+  /** Tells the breaker how the call went, when it needs to know; the breaker's trouble never fails the attempt. */
+  tell(failed: boolean, error?: string): Promise<void>;
+}
+
+const unguarded: CircuitPassage = { tell: async () => Promise.resolve() };
+
+/** Asks `circuit`'s breaker (none, or no gate: the attempt is not guarded) whether this attempt may call. */
+export async function passCircuit(
+  gate: CircuitGate | undefined,
+  circuit: RunCircuit | undefined,
+  run: { workflowId: string; taskId: string; attemptTimeoutMs: number; log: Logger },
+): Promise<CircuitPassage> {
+  if (!gate || !circuit) return unguarded;
+  const decision = await gate.admit(circuit, run);
+  if (!decision.call) {
+    return { ...unguarded, refused: { retryAt: new Date(decision.retryAt).toISOString(), phase: decision.phase } };
+  }
+  return {
+    async tell(failed, error) {
+      if (!(failed || decision.trial || decision.reportSuccess)) return;
+      const call = { workflowId: run.workflowId, taskId: run.taskId, failed, ...(error ? { error } : {}) };
+      await gate
+        .report(circuit, call)
+        .catch((e: unknown) => run.log.warn({ err: e }, 'could not tell the circuit breaker'));
+    },
+  };
+}

@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import { CIRCUIT_OPEN, type RunCircuit } from '../contract/circuit.js';
 import type { AttemptFailure, HandlerDef } from '../contract/run.js';
-import type { CircuitGate, GateDecision } from './circuit-gate.js';
+import { passCircuit, type CircuitGate } from './circuit-gate.js';
 import { NonRetryableError, type HandlerContext, type HandlerRegistry } from './handler.js';
 import type { HttpGuard } from '../security/http-guard.js';
 import { callHttp } from './http.js';
@@ -68,39 +68,25 @@ export function createRunHandlerActivities({
         runId: workflowExecution?.runId,
         attempt,
       });
-      const circuit = circuits && input.circuit && workflowExecution ? input.circuit : undefined;
-      let gate: GateDecision | undefined;
-      if (circuit) {
-        gate = await circuits?.admit(circuit, {
-          workflowId: workflowExecution?.workflowId as string,
-          attemptTimeoutMs: activity.info.startToCloseTimeoutMs || 60_000,
-        });
-        if (gate && !gate.call) {
-          const retryAt = new Date(gate.retryAt).toISOString();
-          if (circuit.onOpen === 'fail') {
-            throw ApplicationFailure.create({
-              type: CIRCUIT_OPEN,
-              message: `circuit to ${circuit.key} is ${gate.phase === 'open' ? 'open' : 'half-open'}: not called`,
-              details: [{ attempt, key: circuit.key, retryAt }],
-            });
-          }
-          log.info({ key: circuit.key, retryAt, phase: gate.phase }, 'circuit open: not called, the run waits');
-          return { attempt, result: null, circuitOpen: { key: circuit.key, retryAt } };
+      const circuit = input.circuit && workflowExecution ? input.circuit : undefined;
+      const passage = await passCircuit(circuits, circuit, {
+        workflowId: workflowExecution?.workflowId as string,
+        taskId,
+        attemptTimeoutMs: activity.info.startToCloseTimeoutMs || 60_000,
+        log,
+      });
+      if (circuit && passage.refused) {
+        const { retryAt, phase } = passage.refused;
+        if (circuit.onOpen === 'fail') {
+          throw ApplicationFailure.create({
+            type: CIRCUIT_OPEN,
+            message: `circuit to ${circuit.key} is ${phase === 'open' ? 'open' : 'half-open'}: not called`,
+            details: [{ attempt, key: circuit.key, retryAt }],
+          });
         }
+        log.info({ key: circuit.key, retryAt, phase }, 'circuit open: not called, the run waits');
+        return { attempt, result: null, circuitOpen: { key: circuit.key, retryAt } };
       }
-      /** Tells the breaker how the call went, when it needs to know; its trouble never fails the attempt. */
-      const tellCircuit = async (failed: boolean, error?: string): Promise<void> => {
-        if (!circuit || !gate?.call || !(failed || gate.trial || gate.reportSuccess)) return;
-        const call = {
-          workflowId: workflowExecution?.workflowId as string,
-          taskId,
-          failed,
-          ...(error ? { error } : {}),
-        };
-        await circuits
-          ?.report(circuit, call)
-          .catch((e: unknown) => log.warn({ err: e }, 'could not tell the circuit breaker'));
-      };
       const { signal, heartbeat, dispose } = attemptSignal(activity, input.workerHeartbeats === true);
       const context: HandlerContext = {
         taskId,
@@ -124,7 +110,7 @@ export function createRunHandlerActivities({
           result = await fn(handler.input, context);
         }
         log.info({ durationMs: Date.now() - started }, 'handler succeeded');
-        await tellCircuit(false);
+        await passage.tell(false);
         return { attempt, result };
       } catch (error) {
         if (signal.aborted && !activity.cancellationSignal.aborted)
@@ -138,7 +124,7 @@ export function createRunHandlerActivities({
         const failure = err instanceof ApplicationFailure ? err : undefined;
         // A failure retrying cannot fix (a 4xx, a bad input) means the dependency answered: not its failure.
         const nonRetryable = err instanceof NonRetryableError || (failure?.nonRetryable ?? false);
-        await tellCircuit(!nonRetryable, err.message);
+        await passage.tell(!nonRetryable, err.message);
         // A local attempt's failure is in its marker; a signal during it would fail the workflow task.
         if (reportAttempt && workflowExecution && !isLocal) {
           const report = {

@@ -309,7 +309,7 @@ describe('circuit breakers against a real server', () => {
     }
   });
 
-  it('refuses bad breakers with problem+json', async () => {
+  it('refuses bad breakers with problem+json; the OpenAPI document carries the route and the fields', async () => {
     const response = await api('POST', '/v1/tasks', {
       id: uniqueId('cb-bad'),
       schedule: { cron: '* * * * *' },
@@ -323,5 +323,19 @@ describe('circuit breakers against a real server', () => {
       'body.circuitBreaker.failures',
       'body.circuitBreaker.key',
     ]);
+    const job = await api('POST', '/v1/jobs', {
+      handler: { type: 'workflow', name: 'syncOrders' },
+      idempotencyKey: uniqueId('cb-job'),
+      circuitBreaker: { key: 'erp-db' },
+    });
+    assert.equal(job.statusCode, 400);
+    assert.match(String(job.headers['content-type']), /^application\/problem\+json/);
+    assert.match(job.body, /a circuit breaker guards an http or function handler, not a workflow/);
+    const openapi = (await app.inject({ method: 'GET', url: '/openapi.json' })).json<{
+      paths: Record<string, Record<string, { responses?: Record<string, unknown>; requestBody?: unknown }>>;
+    }>();
+    assert.match(JSON.stringify(openapi.paths['/v1/circuits']?.get?.responses?.['200']), /"halfOpen"/);
+    assert.match(JSON.stringify(openapi.paths['/v1/tasks']?.post?.requestBody), /"circuitBreaker".*"onOpen"/);
+    assert.match(JSON.stringify(openapi.paths['/v1/jobs']?.post?.requestBody), /"circuitBreaker"/);
   });
 });
