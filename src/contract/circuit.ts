@@ -118,9 +118,15 @@ export function circuitAt(state: CircuitState, now: number): CircuitState {
   return { ...rest, phase: 'halfOpen', since: halfOpenAt as number };
 }
 
+/** The state without its trial (a trial belongs to one half-open phase). */
+function withoutTrial(state: CircuitState): CircuitState {
+  const rest = { ...state };
+  delete rest.trial;
+  return rest;
+}
+
 function open(state: CircuitState, now: number): CircuitState {
-  const { trial: _trial, ...rest } = state;
-  return { ...rest, phase: 'open', since: now, halfOpenAt: now + state.policy.openForMs };
+  return { ...withoutTrial(state), phase: 'open', since: now, halfOpenAt: now + state.policy.openForMs };
 }
 
 /**
@@ -147,8 +153,7 @@ export function recordCall(
   }
   if (counted.phase === 'halfOpen' && counted.trial?.workflowId === call.workflowId) {
     if (call.failed) return { state: open(counted, now) };
-    const { trial: _trial, ...rest } = counted;
-    return { state: { ...rest, phase: 'closed', since: now, recent: [] }, transition: 'closed' };
+    return { state: { ...withoutTrial(counted), phase: 'closed', since: now, recent: [] }, transition: 'closed' };
   }
   return { state: counted };
 }

@@ -7,13 +7,13 @@ import {
   claimTrial,
   newCircuit,
   recordCall,
-  type CircuitState,
 } from '../../src/contract/circuit.js';
 import { runsLocally } from '../../src/tasks/execution.js';
 import { runCircuit, summarizeSpec, toRunInput } from '../../src/tasks/schedule.js';
 import { taskSpecSchema } from '../../src/tasks/spec.js';
 
 const policy = { failures: 5, window: 10, openForMs: 5000 };
+const times = (n: number, failed: boolean): boolean[] => Array.from({ length: n }, () => failed);
 
 /** Feeds calls (true = failed) to a breaker one per ms from `at`, returning the state and the transitions seen. */
 function feed(outcomes: boolean[], state = newCircuit('erp', policy, 0), at = 1) {
@@ -40,7 +40,7 @@ describe('circuit breaker state machine', () => {
 
   it('forgets failures that slid out of the window', () => {
     // 4 failures, then 10 successes push them out: 4 more failures are 4 of the last 10, not 8.
-    const { state, transitions } = feed([...Array(4).fill(true), ...Array(10).fill(false), ...Array(4).fill(true)]);
+    const { state, transitions } = feed([...times(4, true), ...times(10, false), ...times(4, true)]);
     assert.equal(state.phase, 'closed');
     assert.deepEqual(transitions, []);
     assert.equal(state.recent.length, 10);
@@ -49,7 +49,7 @@ describe('circuit breaker state machine', () => {
   });
 
   it('makes attempts wait while open, then lets exactly one trial through', () => {
-    const { state: open } = feed(Array(5).fill(true));
+    const { state: open } = feed(times(5, true));
     assert.deepEqual(admission(open, 4000), { kind: 'wait', retryAt: 5005 });
     assert.equal(circuitAt(open, 5005).phase, 'halfOpen');
     assert.deepEqual(admission(open, 5005), { kind: 'trial' });
@@ -65,7 +65,7 @@ describe('circuit breaker state machine', () => {
   });
 
   it('closes on the trial succeeding and reopens, without a second alert, on it failing', () => {
-    const { state: open } = feed(Array(5).fill(true));
+    const { state: open } = feed(times(5, true));
     const claimed = claimTrial(open, { workflowId: 'trial', ttlMs: 30_000 }, 6000).state;
     // A call that was in flight when it opened does not decide anything.
     const straggler = recordCall(claimed, { workflowId: 'late', failed: false, policy }, 6100);
@@ -97,7 +97,7 @@ describe('circuit breaker state machine', () => {
       10,
     );
     assert.equal(transition, 'opened');
-    assert.deepEqual((state as CircuitState).policy, stricter);
+    assert.deepEqual(state.policy, stricter);
     assert.equal(state.halfOpenAt, 1010);
   });
 

@@ -571,7 +571,16 @@ describe('surecron CLI', () => {
       });
       const api = await fakeApi(() => ({ status: 202, body: {} }));
       try {
-        const args = ['jobs', 'submit', '--function', 'heartbeat', '--key', 'k1', '--circuit-breaker', '{"failures":20}'];
+        const args = [
+          'jobs',
+          'submit',
+          '--function',
+          'heartbeat',
+          '--key',
+          'k1',
+          '--circuit-breaker',
+          '{"failures":20}',
+        ];
         const bad = await cli(api.url, args);
         assert.notEqual(bad.code, 0);
         assert.equal(bad.errLines.length, 1, bad.stderr);
