@@ -48,6 +48,18 @@ export interface RunEvidence extends Run {
   pickedUpBy?: string;
   /** The run's concurrency and rate groups: when it asked each, and when (if yet) it was granted. */
   groups?: GroupHold[];
+  /** Each time its dependency's open circuit breaker turned an attempt away, and when the run tried again. */
+  circuit?: CircuitHold[];
+}
+
+/** An attempt an open breaker turned away (the handler was not called), from the run's history. */
+export interface CircuitHold {
+  key: string;
+  refusedAt: string;
+  /** When the breaker told it to try again. */
+  retryAt: string;
+  /** When the run scheduled its next attempt; absent while it waits. */
+  resumedAt?: string;
 }
 
 /** A run's wait for one group's permit, from its history. */
@@ -408,16 +420,20 @@ function explainRuns(facts: ExplainFacts, attempts: readonly Attempt[] | undefin
       };
     }
     const holding = run.groups?.find((hold) => !hold.grantedAt);
+    const refused = run.circuit?.find((hold) => !hold.resumedAt);
     return {
       verdict: 'running',
       summary: holding
         ? `run ${run.workflowId} is waiting for a permit of ${holding.kind} group ${holding.group}, asked ${holding.requestedAt} (${seconds(now - Date.parse(holding.requestedAt))} s ago): late, not missed`
-        : `run ${run.workflowId} is running (attempt ${Math.max(run.attempts, attempts?.length ?? 0, 1)})`,
+        : refused
+          ? `run ${run.workflowId} is waiting for the circuit breaker to ${refused.key}: an attempt was turned away at ${refused.refusedAt}, the next is due at ${refused.retryAt}: late, not missed`
+          : `run ${run.workflowId} is running (attempt ${Math.max(run.attempts, attempts?.length ?? 0, 1)})`,
       evidence: {
         run: runView(run),
         startLatenessMs,
         ...pickup,
         ...groupEvidence(run, now),
+        ...(run.circuit ? { circuit: run.circuit } : {}),
         ...(attempts ? { attempts } : {}),
       },
     };
@@ -426,6 +442,13 @@ function explainRuns(facts: ExplainFacts, attempts: readonly Attempt[] | undefin
   const waited = waits.map(
     (hold) => `, after ${seconds(hold.waitedMs)} s waiting for ${hold.kind} group ${hold.group}`,
   );
+  const heldMs = (run.circuit ?? []).reduce(
+    (sum, hold) => sum + Date.parse(hold.resumedAt ?? hold.retryAt) - Date.parse(hold.refusedAt),
+    0,
+  );
+  if (run.circuit?.length) {
+    waited.push(`, with ${seconds(heldMs)} s waiting for the circuit breaker to ${run.circuit[0]?.key}`);
+  }
   return {
     verdict: 'ran',
     summary: `run ${run.workflowId} ${run.status} after ${run.attempts} attempt(s), started ${seconds(startLatenessMs)} s after its nominal time${waited.join('')}`,
@@ -435,6 +458,7 @@ function explainRuns(facts: ExplainFacts, attempts: readonly Attempt[] | undefin
       startLatenessMs,
       ...pickup,
       ...groupEvidence(run, now),
+      ...(run.circuit ? { circuit: run.circuit } : {}),
       ...(attempts ? { attempts } : {}),
     },
   };
@@ -553,7 +577,8 @@ export function explainInstant(facts: ExplainFacts, attempts?: readonly Attempt[
 
 /**
  * From an execution's history: when a worker first took its workflow task, and which; and, for a run in groups,
- * each permit its groups granted it: when the group got its request, and when it granted it.
+ * each permit its groups granted it: when the group got its request, and when it granted it; and each attempt an
+ * open circuit breaker turned away.
  */
 async function pickup(client: Client, workflowId: string, runId: string) {
   const history = await client.workflowService.getWorkflowExecutionHistory({
@@ -564,7 +589,18 @@ async function pickup(client: Client, workflowId: string, runId: string) {
   const events = history.history?.events ?? [];
   const { payloadConverter } = client.options.loadedDataConverter;
   const groups: GroupHold[] = [];
+  const circuit: CircuitHold[] = [];
   for (const event of events) {
+    const waiting = circuit.at(-1);
+    if (waiting && !waiting.resumedAt && event.activityTaskScheduledEventAttributes) {
+      waiting.resumedAt = eventTime(event);
+    }
+    const [result] = event.activityTaskCompletedEventAttributes?.result?.payloads ?? [];
+    const refused = result && payloadConverter.fromPayload<{ circuitOpen?: unknown }>(result).circuitOpen;
+    if (refused) {
+      const { key, retryAt } = refused as { key: string; retryAt: string };
+      circuit.push({ key, refusedAt: eventTime(event), retryAt });
+    }
     const signal = event.workflowExecutionSignaledEventAttributes;
     if (signal?.signalName !== PERMIT_GRANTED_SIGNAL) continue;
     const [payload] = signal.input?.payloads ?? [];
@@ -579,6 +615,7 @@ async function pickup(client: Client, workflowId: string, runId: string) {
     ...(event?.eventTime ? { pickedUpAt: eventTime(event) } : {}),
     ...(event?.eventTime && identity ? { pickedUpBy: identity } : {}),
     ...(groups.length ? { groups } : {}),
+    ...(circuit.length ? { circuit } : {}),
   };
 }
 

@@ -7,6 +7,7 @@ import { buildApp } from '../../src/api/app.js';
 import { CIRCUIT_STATE_QUERY, circuitWorkflowId, type CircuitState } from '../../src/contract/circuit.js';
 import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { listCircuits, toCircuitView, type CircuitView } from '../../src/runs/circuits.js';
+import { explainTask } from '../../src/runs/explain.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { TaskService } from '../../src/tasks/service.js';
@@ -126,7 +127,16 @@ describe('circuit breakers against a real server', () => {
         const healthyCalls = server.state.calls.length;
         server.state.failing = true;
         const outageAt = Date.now();
-        await watch(OUTAGE_MS);
+        await watch(OUTAGE_MS / 2);
+        // A fire waiting for the breaker, as explain sees it.
+        const going = (await listRuns(client, ids[0] as string, { pageSize: 100 })).items.filter(
+          (run) => run.status === 'running',
+        );
+        const newest = going.sort((a, b) => Date.parse(b.nominalTime) - Date.parse(a.nominalTime))[0];
+        const waitingNow = newest
+          ? await explainTask(client, service.store, ids[0] as string, new Date(newest.nominalTime))
+          : undefined;
+        await watch(OUTAGE_MS / 2);
         server.state.failing = false;
         const recoveredAt = Date.now();
         await watch(8000);
@@ -212,13 +222,32 @@ describe('circuit breakers against a real server', () => {
           runs.slice(0, 200).map(
             async (run) =>
               (await client.workflow.getHandle(run.workflowId).result()) as {
+                taskId: string;
+                nominalTime: string;
                 circuit?: { key: string; waitedMs: number };
               },
           ),
         );
+        const held = waited.find((result) => result.circuit?.key === key && result.circuit.waitedMs >= 1000);
+        assert.ok(held, 'runs waited for the breaker');
+        // explain says so: while waiting (late, not missed), and after the run.
+        assert.equal(waitingNow?.verdict, 'running', JSON.stringify(waitingNow));
+        assert.match(
+          waitingNow.summary,
+          new RegExp(
+            `is waiting for the circuit breaker to ${key}: an attempt was turned away at .*: late, not missed`,
+          ),
+        );
+        const explained = await explainTask(client, service.store, held.taskId, new Date(held.nominalTime));
+        assert.equal(explained.verdict, 'ran');
+        assert.match(
+          explained.summary,
+          new RegExp(`succeeded .*, with \\d+\\.\\d{3} s waiting for the circuit breaker to ${key}$`),
+        );
+        const holds = explained.evidence.circuit as { key: string; refusedAt: string; resumedAt?: string }[];
         assert.ok(
-          waited.some((result) => result.circuit?.key === key && result.circuit.waitedMs >= 1000),
-          'runs waited for the breaker',
+          holds.length >= 1 && holds.every((hold) => hold.key === key && hold.resumedAt),
+          JSON.stringify(holds),
         );
         // What the API, the metric and the Web UI show.
         const listed = (await api('GET', '/v1/circuits'))
