@@ -111,6 +111,20 @@ function assertRequest(request: Recorded, method: string, url: string, body?: un
   if (body !== undefined) assert.equal(request.contentType, 'application/json');
 }
 
+/** Runs a command that must be refused before any request: a non-zero exit and one stderr line matching `reason`. */
+async function assertRefusedLocally(args: string[], reason: RegExp): Promise<void> {
+  const api = await fakeApi(() => ({ status: 202, body: {} }));
+  try {
+    const bad = await cli(api.url, args);
+    assert.notEqual(bad.code, 0);
+    assert.equal(bad.errLines.length, 1, bad.stderr);
+    assert.match(bad.errLines[0] ?? '', reason);
+    assert.equal(api.requests.length, 0);
+  } finally {
+    await api.close();
+  }
+}
+
 function assertOk(result: CliResult): void {
   assert.equal(result.code, 0, `exit ${result.code}; stderr: ${result.stderr}`);
 }
@@ -501,26 +515,10 @@ describe('surecron CLI', () => {
         idempotencyKey: 'k1',
         concurrency: { group: 'erp', limit: 2 },
       });
-      const api = await fakeApi(() => ({ status: 202, body: {} }));
-      try {
-        const args = [
-          'jobs',
-          'submit',
-          '--function',
-          'heartbeat',
-          '--key',
-          'k1',
-          '--concurrency',
-          '{"group":"erp","limit":0}',
-        ];
-        const bad = await cli(api.url, args);
-        assert.notEqual(bad.code, 0);
-        assert.equal(bad.errLines.length, 1, bad.stderr);
-        assert.match(bad.errLines[0] ?? '', /limit/);
-        assert.equal(api.requests.length, 0);
-      } finally {
-        await api.close();
-      }
+      await assertRefusedLocally(
+        ['jobs', 'submit', '--function', 'heartbeat', '--key', 'k1', '--concurrency', '{"group":"erp","limit":0}'],
+        /limit/,
+      );
     });
   });
 
@@ -569,26 +567,10 @@ describe('surecron CLI', () => {
         idempotencyKey: 'k1',
         circuitBreaker: { key: 'erp-db', failures: 5, window: 10, openFor: '5s', onOpen: 'wait' },
       });
-      const api = await fakeApi(() => ({ status: 202, body: {} }));
-      try {
-        const args = [
-          'jobs',
-          'submit',
-          '--function',
-          'heartbeat',
-          '--key',
-          'k1',
-          '--circuit-breaker',
-          '{"failures":20}',
-        ];
-        const bad = await cli(api.url, args);
-        assert.notEqual(bad.code, 0);
-        assert.equal(bad.errLines.length, 1, bad.stderr);
-        assert.match(bad.errLines[0] ?? '', /failures must be at most window/);
-        assert.equal(api.requests.length, 0);
-      } finally {
-        await api.close();
-      }
+      await assertRefusedLocally(
+        ['jobs', 'submit', '--function', 'heartbeat', '--key', 'k1', '--circuit-breaker', '{"failures":20}'],
+        /failures must be at most window/,
+      );
     });
   });
 
