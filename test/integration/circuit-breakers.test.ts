@@ -132,7 +132,10 @@ describe('circuit breakers against a real server', () => {
         const going = (await listRuns(client, ids[0] as string, { pageSize: 100 })).items.filter(
           (run) => run.status === 'running',
         );
-        const newest = going.sort((a, b) => Date.parse(b.nominalTime) - Date.parse(a.nominalTime))[0];
+        // A fire a few seconds old has had its first attempt turned away (a newer one may still be asking).
+        const newest = going
+          .filter((run) => Date.parse(run.nominalTime) < Date.now() - 3000)
+          .sort((a, b) => Date.parse(b.nominalTime) - Date.parse(a.nominalTime))[0];
         const waitingNow = newest
           ? await explainTask(client, service.store, ids[0] as string, new Date(newest.nominalTime))
           : undefined;
@@ -191,8 +194,9 @@ describe('circuit breakers against a real server', () => {
           gaps.every((gap) => gap >= OPEN_FOR_MS - 250),
           `trials at least openFor apart: ${JSON.stringify(report)}`,
         );
-        // The first trial after recovery closes it: within openFor plus one poll of the waiting runs.
-        assert.ok(closedAt - recoveredAt <= OPEN_FOR_MS + 3000, JSON.stringify(report));
+        // The first trial after recovery closes it: within openFor plus the waiting runs' wake-up (seconds on a
+        // loaded server).
+        assert.ok(closedAt - recoveredAt <= OPEN_FOR_MS + 5000, JSON.stringify(report));
         assert.ok(closedAt > recoveredAt, JSON.stringify(report));
         // One alert each way for the dependency, however many tasks call it.
         assert.deepEqual(
@@ -261,7 +265,8 @@ describe('circuit breakers against a real server', () => {
           gauge.some((line) => line === `surecron_circuit_state{key="${key}"} 2`),
           gauge.slice(0, 5).join(),
         );
-        assert.equal(gauge.at(-1), `surecron_circuit_state{key="${key}"} 0`);
+        const after = (await registry.metrics()).split('\n').find((l) => l.startsWith('surecron_circuit_state{'));
+        assert.equal(after, `surecron_circuit_state{key="${key}"} 0`);
         // The Web UI shows the breaker's summary and, as its current details, its state.
         const breaker = client.workflow.getHandle(circuitWorkflowId(key));
         assert.equal(await (await breaker.describe()).staticSummary(), `surecron circuit breaker ${key}`);
