@@ -1,6 +1,6 @@
 /**
  * The two UIs `npm start` advertises, seen through a real browser: the Temporal Web UI (schedules, a schedule's
- * detail with its note, the task's runs) and the API's Swagger UI. Drives Debian's chromium (/usr/bin/chromium,
+ * detail with its note, the task's runs, a circuit breaker's state) and the API's Swagger UI. Drives Debian's chromium (/usr/bin/chromium,
  * installed by scripts/install-debian-packages.sh) with playwright-core and saves full-page screenshots to test-results/.
  */
 import assert from 'node:assert/strict';
@@ -10,12 +10,15 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { launchEntryPoint, npmStartEnv, root, stopProcess } from '../helpers/processes.js';
-import { waitFor } from '../helpers/temporal.js';
+import { CIRCUIT_CALL_SIGNAL, circuitWorkflowId, type CircuitBreakerInput } from '../../src/contract/circuit.js';
+import { workflowTypes } from '../../src/contract/workflow-types.js';
+import { testClient, waitFor } from '../helpers/temporal.js';
 
 const results = join(root, 'test-results');
 const CHROMIUM = '/usr/bin/chromium';
 const TASK = 'example.heartbeat';
 const NOTE = 'Example: logs a heartbeat every 10 seconds';
+const BREAKER = 'erp-web-ui';
 
 /**
  * A full-page screenshot. The Temporal Web UI scrolls inside a 100vh layout, so `fullPage` alone stops at the
@@ -60,7 +63,7 @@ describe('npm start: the Web UI and the API docs in a browser', () => {
     assert.ok(cli, 'npm test provides the Temporal CLI');
     mkdirSync(results, { recursive: true });
     const dataDir = mkdtempSync(join(tmpdir(), 'surecron-web-ui-'));
-    const { apiPort, uiPort, env } = await npmStartEnv(cli, dataDir);
+    const { apiPort, uiPort, temporalPort, env } = await npmStartEnv(cli, dataDir);
     const api = `http://127.0.0.1:${apiPort}`;
     const ui = `http://127.0.0.1:${uiPort}/namespaces/default`;
 
@@ -123,6 +126,46 @@ describe('npm start: the Web UI and the API docs in a browser', () => {
       );
       t.diagnostic(`first run listed: ${(await run.textContent())?.trim()} after ${elapsed()}`);
       await screenshot(page, 'web-ui-workflows.png');
+
+      // A dependency's circuit breaker, opened by one failed call: its workflow names it and shows its state.
+      const client = await testClient(`127.0.0.1:${temporalPort}`);
+      try {
+        const policy = { failures: 1, window: 1, openForMs: 600_000 };
+        const input: CircuitBreakerInput = { key: BREAKER, policy };
+        await client.workflow.signalWithStart(workflowTypes.circuitBreaker, {
+          workflowId: circuitWorkflowId(BREAKER),
+          taskQueue: 'surecron',
+          args: [input],
+          signal: CIRCUIT_CALL_SIGNAL,
+          signalArgs: [{ workflowId: 'web-ui', taskId: 'web-ui', failed: true, error: 'HTTP 503', policy }],
+          staticSummary: `surecron circuit breaker ${BREAKER}`,
+        });
+        await open(page, `${ui}/workflows/${encodeURIComponent(circuitWorkflowId(BREAKER))}`);
+        await page.getByText(`surecron circuit breaker ${BREAKER}`).first().waitFor();
+        await waitFor(
+          async () => {
+            if (
+              await page
+                .getByText(/open.*since .*calls wait until/)
+                .first()
+                .isVisible()
+            )
+              return true;
+            await open(page, `${ui}/workflows/${encodeURIComponent(circuitWorkflowId(BREAKER))}`);
+            return undefined;
+          },
+          20_000,
+          "the breaker's state as its current details",
+        );
+        await screenshot(page, 'web-ui-circuit-breaker.png');
+        t.diagnostic(`circuit breaker page after ${elapsed()}`);
+      } finally {
+        await client.workflow
+          .getHandle(circuitWorkflowId(BREAKER))
+          .terminate('test over')
+          .catch(() => undefined);
+        await client.connection.close();
+      }
 
       // The API's Swagger UI.
       await open(page, `${api}/docs`);
