@@ -140,23 +140,14 @@ describe('npm start: the Web UI and the API docs in a browser', () => {
           signalArgs: [{ workflowId: 'web-ui', taskId: 'web-ui', failed: true, error: 'HTTP 503', policy }],
           staticSummary: `surecron circuit breaker ${BREAKER}`,
         });
+        // Its page: the summary, and on the User Metadata tab its state as current details (Markdown, which the
+        // Web UI renders in a sandboxed frame).
         await open(page, `${ui}/workflows/${encodeURIComponent(circuitWorkflowId(BREAKER))}`);
-        await page.getByText(`surecron circuit breaker ${BREAKER}`).first().waitFor();
-        await waitFor(
-          async () => {
-            if (
-              await page
-                .getByText(/open.*since .*calls wait until/)
-                .first()
-                .isVisible()
-            )
-              return true;
-            await open(page, `${ui}/workflows/${encodeURIComponent(circuitWorkflowId(BREAKER))}`);
-            return undefined;
-          },
-          20_000,
-          "the breaker's state as its current details",
-        );
+        await page.getByText('User Metadata', { exact: true }).first().click();
+        const [summary, current] = [0, 1].map((n) => page.frameLocator('iframe[title="output"]').nth(n));
+        await summary?.getByText(`surecron circuit breaker ${BREAKER}`).waitFor();
+        await current?.getByText(/since .*: calls wait until .*, then one trial call/).waitFor();
+        assert.equal(await current?.locator('strong').first().textContent(), 'open');
         await screenshot(page, 'web-ui-circuit-breaker.png');
         t.diagnostic(`circuit breaker page after ${elapsed()}`);
       } finally {
