@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { buildApp } from '../../src/api/app.js';
 import type { DeliverAlertResult, OpenAlert } from '../../src/contract/alert.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { alertReceiver, type ReceivedAlert } from '../helpers/http.js';
-import { testRules } from '../helpers/rules.js';
+import { testApp, type TestApp } from '../helpers/app.js';
 import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
-import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
 
 const SECRET = 'lifecycle-webhook-secret';
@@ -24,7 +23,7 @@ const ESCALATE_AFTER_MS = 3000;
 describe('alert lifecycle: re-alerts, acknowledgement, escalation', () => {
   let client: Client;
   let worker: RunningWorker;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: TestApp;
   let service: TaskService;
   const hooks = {} as Record<'chat' | 'oncall' | 'pager', Awaited<ReturnType<typeof alertReceiver>>>;
   const taskQueue = uniqueId('tq-lifecycle');
@@ -77,13 +76,7 @@ describe('alert lifecycle: re-alerts, acknowledgement, escalation', () => {
       },
     });
     service = new TaskService(client, testStore(client, taskQueue));
-    app = await buildApp({
-      service,
-      rules: testRules(),
-      logger: quietLogger,
-      apiToken: TOKEN,
-      readiness: async () => Promise.resolve({ ready: true, checks: {} }),
-    });
+    app = await testApp(service, TOKEN);
   });
 
   after(async () => {

@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { Registry } from 'prom-client';
-import { buildApp } from '../../src/api/app.js';
 import { CIRCUIT_STATE_QUERY, circuitWorkflowId, type CircuitState } from '../../src/contract/circuit.js';
 import { createTaskMetrics } from '../../src/metrics/task-metrics.js';
 import { listCircuits, toCircuitView, type CircuitView } from '../../src/runs/circuits.js';
@@ -13,9 +12,9 @@ import { listRuns, type Run } from '../../src/runs/runs.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { alertReceiver, listenLocal } from '../helpers/http.js';
-import { testRules } from '../helpers/rules.js';
+import { testApp, type TestApp } from '../helpers/app.js';
 import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
-import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
 
 const SECRET = 'circuit-webhook-secret';
@@ -38,7 +37,7 @@ describe('circuit breakers against a real server', () => {
   let client: Client;
   let worker: RunningWorker;
   let service: TaskService;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: TestApp;
   let hook: Awaited<ReturnType<typeof alertReceiver>>;
   const registry = new Registry();
   const taskQueue = uniqueId('tq-circuits');
@@ -72,13 +71,7 @@ describe('circuit breakers against a real server', () => {
       alerts: { channels: [{ type: 'webhook', name: 'ops', url: hook.url, secret: SECRET }], routes: { P1: ['ops'] } },
     });
     service = new TaskService(client, testStore(client, taskQueue));
-    app = await buildApp({
-      service,
-      rules: testRules(),
-      logger: quietLogger,
-      apiToken: TOKEN,
-      readiness: async () => Promise.resolve({ ready: true, checks: {} }),
-    });
+    app = await testApp(service, TOKEN);
   });
   after(async () => {
     await deleteSchedules(client, created);

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { createWatchdogActivities } from '../../src/activities/watchdog.js';
-import { buildApp } from '../../src/api/app.js';
 import type { DeliverAlertInput } from '../../src/contract/alert.js';
 import { taskLedger } from '../../src/runs/ledger.js';
 import { listRuns, type Run } from '../../src/runs/runs.js';
 import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpecInput } from '../../src/tasks/spec.js';
-import { testRules } from '../helpers/rules.js';
+import { testApp, type TestApp } from '../helpers/app.js';
 import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
-import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 
 const TOKEN = 'dead-letter-admin-token-0123';
 const alert = (alerts: DeliverAlertInput[], taskId: string) => alerts.find((a) => a.alert.taskId === taskId);
@@ -24,7 +23,7 @@ type DeadLetter = Run & { taskId: string; errorType?: string };
 describe('dead letters: list, resolve, retry', () => {
   let client: Client;
   let worker: RunningWorker;
-  let app: Awaited<ReturnType<typeof buildApp>>;
+  let app: TestApp;
   let service: TaskService;
   const taskQueue = uniqueId('tq-dead');
   const ids = { a: uniqueId('dead-a'), b: uniqueId('dead-b') };
@@ -61,13 +60,7 @@ describe('dead letters: list, resolve, retry', () => {
       },
     });
     service = new TaskService(client, testStore(client, taskQueue));
-    app = await buildApp({
-      service,
-      rules: testRules(),
-      logger: quietLogger,
-      apiToken: TOKEN,
-      readiness: async () => Promise.resolve({ ready: true, checks: {} }),
-    });
+    app = await testApp(service, TOKEN);
     from = Date.now();
     await service.change({
       action: 'create',

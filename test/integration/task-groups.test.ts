@@ -3,7 +3,6 @@ import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { tsToMs } from '@temporalio/common';
-import { buildApp } from '../../src/api/app.js';
 import { groupWorkflowId, PERMIT_GRANTED_SIGNAL } from '../../src/contract/group.js';
 import { explainTask } from '../../src/runs/explain.js';
 import { listGroups, type GroupView } from '../../src/runs/groups.js';
@@ -13,8 +12,9 @@ import { TaskService } from '../../src/tasks/service.js';
 import { taskSpecSchema, type TaskSpec, type TaskSpecInput } from '../../src/tasks/spec.js';
 import { listenLocal, type LocalServer } from '../helpers/http.js';
 import { deleteSchedules, runTestWorker, type RunningWorker } from '../helpers/teardown.js';
+import { testApp } from '../helpers/app.js';
 import { testRules } from '../helpers/rules.js';
-import { quietLogger, testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
+import { testClient, testStore, uniqueId, waitFor } from '../helpers/temporal.js';
 import { sleep } from '../helpers/time.js';
 
 /** A downstream that holds each request `holdMs` and counts how many it is serving at once. */
@@ -285,13 +285,7 @@ describe('task groups against a real server', () => {
   );
 
   it('the API: GET /v1/groups lists them; bad values are 400 problem+json naming the field', async () => {
-    const app = await buildApp({
-      service,
-      rules: testRules('127.0.0.1,localhost'),
-      logger: quietLogger,
-      apiToken: 'groups-admin-token',
-      readiness: () => Promise.resolve({ ready: true, checks: {} }),
-    });
+    const app = await testApp(service, 'groups-admin-token', testRules('127.0.0.1,localhost'));
     const authorization = 'Bearer groups-admin-token';
     try {
       const listed = await app.inject({ method: 'GET', url: '/v1/groups', headers: { authorization } });
