@@ -28,7 +28,7 @@ const describe = (error: unknown): string => {
   return `${(error as Error).message}${cause instanceof Error ? `: ${cause.message}` : ''}`;
 };
 
-/** Whether an attempt calls its dependency; `report` says which outcomes the breaker needs to hear. */
+/** Whether an attempt calls its dependency; `reportSuccess`: whether a success changes the breaker (failures always do). */
 export type GateDecision =
   { call: true; trial: boolean; reportSuccess: boolean } | { call: false; retryAt: number; phase: 'open' | 'halfOpen' };
 
