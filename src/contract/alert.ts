@@ -20,6 +20,12 @@ export const alertEvents = [
 ] as const;
 export type AlertEvent = (typeof alertEvents)[number];
 
+/** The recoveries, and the conditions each closes: the next such alert is news again. A recovery never escalates. */
+export const alertRecoveries: Readonly<Partial<Record<AlertEvent, readonly AlertEvent[]>>> = {
+  task_recovered: ['run_failed', 'consecutive_failures'],
+  circuit_closed: ['circuit_open'],
+};
+
 /** P0 pages someone, P1 needs attention today, P2 is informational. */
 export type Severity = 'P0' | 'P1' | 'P2';
 

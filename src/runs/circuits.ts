@@ -7,7 +7,7 @@ import {
   type CircuitState,
 } from '../contract/circuit.js';
 import { workflowTypes } from '../contract/workflow-types.js';
-import { allPages, listExecutions, quote } from '../temporal/visibility.js';
+import { queryRunning } from '../temporal/visibility.js';
 
 /** A breaker as `GET /v1/circuits` lists it. */
 export interface CircuitView {
@@ -54,17 +54,10 @@ export function toCircuitView(stored: CircuitState, now = Date.now()): CircuitVi
 
 /** The deployment's circuit breakers, each as its workflow holds it now (a query: a worker of the task queue answers). */
 export async function listCircuits(client: Client, taskQueue: string): Promise<CircuitView[]> {
-  const query =
-    `WorkflowType = ${quote(workflowTypes.circuitBreaker)} AND ExecutionStatus = 'Running' AND ` +
-    `TaskQueue = ${quote(taskQueue)}`;
-  const executions = await allPages(async (pageToken) => {
-    const page = await listExecutions(client, query, { pageToken });
-    return { items: page.executions, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  const states = await queryRunning<CircuitState>(client, {
+    workflowType: workflowTypes.circuitBreaker,
+    taskQueue,
+    query: CIRCUIT_STATE_QUERY,
   });
-  const states = await Promise.all(
-    executions.map((execution) =>
-      client.workflow.getHandle(execution.workflowId).query<CircuitState>(CIRCUIT_STATE_QUERY),
-    ),
-  );
   return states.map((state) => toCircuitView(state)).sort((a, b) => a.key.localeCompare(b.key));
 }

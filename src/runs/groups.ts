@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { GROUP_STATE_QUERY, type GroupKind, type GroupMember, type GroupState } from '../contract/group.js';
 import { workflowTypes } from '../contract/workflow-types.js';
-import { allPages, listExecutions, quote } from '../temporal/visibility.js';
+import { queryRunning } from '../temporal/visibility.js';
 
 /** A group as `GET /v1/groups` lists it. */
 export interface GroupView {
@@ -37,15 +37,10 @@ export function toGroupView(state: GroupState): GroupView {
 
 /** The deployment's groups, each as its workflow holds it now (a query: a worker of the task queue answers). */
 export async function listGroups(client: Client, taskQueue: string): Promise<GroupView[]> {
-  const query =
-    `WorkflowType = ${quote(workflowTypes.taskGroup)} AND ExecutionStatus = 'Running' AND ` +
-    `TaskQueue = ${quote(taskQueue)}`;
-  const executions = await allPages(async (pageToken) => {
-    const page = await listExecutions(client, query, { pageToken });
-    return { items: page.executions, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  const states = await queryRunning<GroupState>(client, {
+    workflowType: workflowTypes.taskGroup,
+    taskQueue,
+    query: GROUP_STATE_QUERY,
   });
-  const states = await Promise.all(
-    executions.map((execution) => client.workflow.getHandle(execution.workflowId).query<GroupState>(GROUP_STATE_QUERY)),
-  );
   return states.map(toGroupView).sort((a, b) => a.group.localeCompare(b.group) || a.kind.localeCompare(b.kind));
 }

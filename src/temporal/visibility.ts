@@ -100,3 +100,19 @@ export async function allPages<T>(
   } while (token);
   return all;
 }
+
+/**
+ * Every running workflow of `workflowType` on `taskQueue`, each answering `query` (a worker of the task queue runs
+ * the queries): the state of the deployment's shared workflows, such as task groups and circuit breakers.
+ */
+export async function queryRunning<T>(
+  client: Client,
+  { workflowType, taskQueue, query }: { workflowType: string; taskQueue: string; query: string },
+): Promise<T[]> {
+  const visibility = `WorkflowType = ${quote(workflowType)} AND ExecutionStatus = 'Running' AND TaskQueue = ${quote(taskQueue)}`;
+  const executions = await allPages(async (pageToken) => {
+    const page = await listExecutions(client, visibility, { pageToken });
+    return { items: page.executions, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  });
+  return Promise.all(executions.map((execution) => client.workflow.getHandle(execution.workflowId).query<T>(query)));
+}

@@ -3,13 +3,13 @@ import {
   ackUpdate,
   addSilenceUpdate,
   admitUpdate,
+  alertRecoveries,
   escalateUpdate,
   openAlertsQuery,
   raiseUpdate,
   removeSilenceUpdate,
   silencesQuery,
   type AdmitRequest,
-  type AlertEvent,
   type AlertStateSnapshot,
   type NewSilence,
   type OpenAlert,
@@ -18,12 +18,6 @@ import {
   type Silence,
 } from '../contract/alert.js';
 import { tagsInScope } from '../contract/team-scope.js';
-
-/** What each recovery closes: the next such alert is news again. */
-const clearedBy: Partial<Record<AlertEvent, AlertEvent[]>> = {
-  task_recovered: ['run_failed', 'consecutive_failures'],
-  circuit_closed: ['circuit_open'],
-};
 
 /** True when `silence` is active at `now` and matches every field it names. */
 export function silences(silence: Silence, request: AdmitRequest, now: number): boolean {
@@ -116,7 +110,7 @@ export async function alertState(snapshot: AlertStateSnapshot = { silences: [], 
     if (state.silences.some((s) => silences(s, request, now)))
       return { decision: 'silenced', repeat: false, severity: request.alert.severity };
     const { taskId, event } = request.alert;
-    for (const e of clearedBy[event] ?? []) delete state.open[`${taskId}/${e}`];
+    for (const e of alertRecoveries[event] ?? []) delete state.open[`${taskId}/${e}`];
     return raise(state.open, request, now, uuid4);
   });
   setHandler(ackUpdate, ({ id, by, note }) => {
@@ -169,7 +163,7 @@ export async function alertState(snapshot: AlertStateSnapshot = { silences: [], 
     const last = state.lastSent[key];
     if (last !== undefined && now - last < request.windowMs) return 'deduplicated';
     state.lastSent[key] = now;
-    for (const e of clearedBy[event] ?? []) delete state.lastSent[`${taskId}/${e}`];
+    for (const e of alertRecoveries[event] ?? []) delete state.lastSent[`${taskId}/${e}`];
     return 'send';
   });
   await condition(() => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 5_000);

@@ -1,5 +1,6 @@
 import { log, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import {
+  alertRecoveries,
   nextSeverity,
   type Alert,
   type DeliverAlertInput,
@@ -70,7 +71,7 @@ export async function deliverAlert(input: DeliverAlertInput): Promise<DeliverAle
   const result = await sendAll(route.targets, alert);
   const escalated: Severity[] = [];
   // The first delivery of a condition watches it; re-alerts and recoveries do not escalate.
-  const recovery = alert.event === 'task_recovered' || alert.event === 'circuit_closed';
+  const recovery = alertRecoveries[alert.event] !== undefined;
   while (!raised.repeat && !recovery && route.escalateAfterMs !== undefined) {
     const to = nextSeverity(alert.severity);
     if (!to) break;

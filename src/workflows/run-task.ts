@@ -72,14 +72,11 @@ function retryable(error: ActivityFailure, retry: RetryPolicy | undefined): bool
 async function runHandlerOf(input: RunTaskInput, call: RunHandlerInput): Promise<RunHandlerOutput> {
   if (!input.localActivity) return proxyActivities<RunHandlerActivities>(input.activity).runHandler(call);
   const retry = input.activity.retry;
-  // Milliseconds: `toRunInput` writes every duration as a number.
-  const total =
-    input.activity.scheduleToCloseTimeout === undefined ? undefined : Number(input.activity.scheduleToCloseTimeout);
-  const started = Date.now();
+  const budget = attemptBudget(input);
   try {
     const local = proxyLocalActivities<RunHandlerActivities>({
       startToCloseTimeout: Number(input.activity.startToCloseTimeout),
-      ...(total !== undefined ? { scheduleToCloseTimeout: total } : {}),
+      ...(budget.totalMs !== undefined ? { scheduleToCloseTimeout: budget.totalMs } : {}),
       retry: { maximumAttempts: 1 },
     });
     return await local.runHandler(call);
@@ -93,15 +90,36 @@ async function runHandlerOf(input: RunTaskInput, call: RunHandlerInput): Promise
     if (!(error instanceof ActivityFailure) || maximum === 1 || !retryable(error, retry)) throw error;
     const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
     await sleep(cause?.nextRetryDelay ?? retry?.initialInterval ?? 1000);
-    const left = total === undefined ? undefined : total - (Date.now() - started);
-    if (left !== undefined && left <= 0) throw error;
-    const { runHandler } = proxyActivities<RunHandlerActivities>({
-      ...input.activity,
-      ...(left !== undefined ? { scheduleToCloseTimeout: left } : {}),
-      retry: { ...retry, maximumAttempts: maximum === 0 ? 0 : maximum - 1 },
-    });
-    return runHandler({ ...call, attemptsBefore: 1 });
+    if (budget.leftMs() <= 0) throw error;
+    return budget.runHandler(1)({ ...call, attemptsBefore: 1 });
   }
+}
+
+/**
+ * What is left of a run's attempts and of its total timeout, counted from when its handler's first attempt began:
+ * the handler's activity for the attempts after `attemptsBefore` (a first local attempt, attempts a breaker turned
+ * away) gets only the rest.
+ */
+function attemptBudget(input: RunTaskInput) {
+  const retry = input.activity.retry;
+  const maximum = retry?.maximumAttempts ?? 0;
+  // Milliseconds: `toRunInput` writes every duration as a number.
+  const totalMs =
+    input.activity.scheduleToCloseTimeout === undefined ? undefined : Number(input.activity.scheduleToCloseTimeout);
+  const started = Date.now();
+  const leftMs = (): number => (totalMs === undefined ? Infinity : totalMs - (Date.now() - started));
+  return {
+    totalMs,
+    leftMs,
+    runHandler(attemptsBefore: number) {
+      const left = leftMs();
+      return proxyActivities<RunHandlerActivities>({
+        ...input.activity,
+        ...(left !== Infinity ? { scheduleToCloseTimeout: left } : {}),
+        retry: { ...retry, maximumAttempts: maximum === 0 ? 0 : maximum - attemptsBefore },
+      }).runHandler;
+    },
+  };
 }
 
 /**
@@ -114,27 +132,16 @@ async function runThroughCircuit(
   input: RunTaskInput,
   call: RunHandlerInput,
 ): Promise<RunHandlerOutput & { circuit?: CircuitWait }> {
-  const retry = input.activity.retry;
-  const maximum = retry?.maximumAttempts ?? 0;
-  const total =
-    input.activity.scheduleToCloseTimeout === undefined ? undefined : Number(input.activity.scheduleToCloseTimeout);
-  const started = Date.now();
+  const budget = attemptBudget(input);
   let attemptsBefore = 0;
   let waitedMs = 0;
   for (;;) {
-    const left = total === undefined ? undefined : total - (Date.now() - started);
-    const { runHandler } = proxyActivities<RunHandlerActivities>({
-      ...input.activity,
-      ...(left !== undefined ? { scheduleToCloseTimeout: left } : {}),
-      retry: { ...retry, maximumAttempts: maximum === 0 ? 0 : maximum - attemptsBefore },
-    });
-    const output = await runHandler({ ...call, attemptsBefore });
+    const output = await budget.runHandler(attemptsBefore)({ ...call, attemptsBefore });
     if (!output.circuitOpen)
       return waitedMs ? { ...output, circuit: { key: call.circuit?.key ?? '', waitedMs } } : output;
     attemptsBefore = output.attempt - 1;
     const waitMs = Math.max(1, Date.parse(output.circuitOpen.retryAt) - Date.now());
-    const remaining = total === undefined ? Infinity : total - (Date.now() - started);
-    if (waitMs >= remaining) {
+    if (waitMs >= budget.leftMs()) {
       const cause = ApplicationFailure.create({
         type: CIRCUIT_OPEN,
         message: `circuit to ${output.circuitOpen.key} is open until ${output.circuitOpen.retryAt}, past the run's total timeout`,
